@@ -1,0 +1,1 @@
+"""System checks for safemigrate's settings (filled in with conf.py)."""
