@@ -1,0 +1,1 @@
+"""A small shop whose migration history exercises safemigrate; ``./dev demo`` runs it."""

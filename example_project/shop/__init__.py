@@ -1,0 +1,1 @@
+"""The demo shop: the seed document's users, orders and audit logs as Django models."""

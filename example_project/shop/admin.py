@@ -1,0 +1,32 @@
+"""Admin pages for browsing what ``./dev demo`` migrated and seeded."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from example_project.shop.models import AuditLog, Customer, Order, Product
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "created_at"]
+    search_fields = ["email", "name"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "price"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "customer", "total", "status", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["customer"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["action", "customer", "created_at"]
+    list_filter = ["action"]
+    list_select_related = ["customer"]

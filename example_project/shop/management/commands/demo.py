@@ -1,0 +1,188 @@
+"""Reset the demo database, then migrate it while another session stands in the way.
+
+A migration that needs an ACCESS EXCLUSIVE lock waits behind any open transaction that has so much
+as read the table, and every query on that table then queues behind the migration. The demo
+stages exactly that: a second connection reads ``shop_order`` and keeps its transaction open while
+``safemigrate --lock-timeout 200ms`` applies ``0004_order_status`` (an ALTER TABLE on it), so the
+guarded run gives up quickly, reports the blocker and retries until the blocker commits.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import get_commands
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
+from django.db.migrations.loader import MigrationLoader
+from psycopg import sql
+
+PARTIAL_TARGET = ("shop", "0002_order")
+GUARDED_OPTIONS = ["--lock-timeout", "200ms", "--retries", "10"]
+
+
+def connection_params(dbname: str) -> dict[str, Any]:
+    """Return psycopg arguments for the default database's server, connecting to ``dbname``."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return {**params, "dbname": dbname}
+
+
+class Blocker:
+    """A session that read a table in a transaction it keeps open, as a slow report would.
+
+    It holds the ACCESS SHARE lock that every SELECT takes, which conflicts only with ACCESS
+    EXCLUSIVE: harmless to readers and writers, fatal to an ALTER TABLE without a lock timeout.
+    It commits ``hold`` seconds after another session first waits for it.
+    """
+
+    def __init__(self, table: str, hold: float, write: Any) -> None:
+        self.table = table
+        self.hold = hold
+        self.write = write
+        self.done = threading.Event()
+        self.params = connection_params(settings.DATABASES["default"]["NAME"])
+        self.session = psycopg.connect(**self.params)
+        self.thread = threading.Thread(target=self._release_when_waited_on, daemon=True)
+
+    def __enter__(self) -> Blocker:
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(self.table))
+        self.session.execute(query)  # the transaction stays open: psycopg does not autocommit
+        self.write(
+            f"blocker: session {self.session.info.backend_pid} read {self.table} and keeps its "
+            "transaction open"
+        )
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.done.set()
+        self.thread.join()
+        self.session.close()
+
+    def _release_when_waited_on(self) -> None:
+        pid = self.session.info.backend_pid
+        # pg_stat_activity is a per-transaction snapshot, so poll from an autocommit session.
+        with psycopg.connect(**self.params, autocommit=True) as monitor:
+            first_wait = None
+            while not self.done.wait(0.05):
+                row = monitor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                    [pid],
+                ).fetchone()
+                if first_wait is None and row and row[0]:
+                    first_wait = time.monotonic()
+                    self.write(f"blocker: a session waits for it; it commits in {self.hold:g} s")
+                if first_wait is not None and time.monotonic() - first_wait >= self.hold:
+                    break
+        self.session.commit()
+        self.write("blocker: committed, its lock is gone" if first_wait else "blocker: unused")
+
+
+class Command(BaseCommand):
+    help = (
+        "Drop and recreate the safemigrate_demo database, migrate part of the shop, seed it, then "
+        "run the rest with safemigrate while another session holds a lock on the orders table."
+    )
+    # The checks would run against a database this command is about to drop.
+    requires_system_checks = ()
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--hold",
+            type=float,
+            default=2.0,
+            help="Seconds the blocker keeps its lock once the migration waits for it (2).",
+        )
+
+    def handle(self, *args: Any, hold: float, **options: Any) -> None:
+        name = settings.DATABASES["default"]["NAME"]
+        if name != getattr(settings, "DEMO_DATABASE", None):
+            raise CommandError(
+                f"demo drops and recreates its database, and {name!r} is not DEMO_DATABASE; run "
+                "it with the example project's settings (./dev demo)."
+            )
+        migrate = "safemigrate" if "safemigrate" in get_commands() else "migrate"
+        self.step(f"1/5 reset database {name} (drop and create; no other database is touched)")
+        self.reset_database(name)
+        self.step(f"2/5 apply part of the history: manage.py {migrate} shop 0002")
+        self.manage(migrate, *PARTIAL_TARGET)
+        self.step("3/5 seed customers, products and orders")
+        self.seed()
+        guarded = GUARDED_OPTIONS if migrate == "safemigrate" else []
+        command = " ".join([migrate, *guarded])
+        self.step(f"4/5 apply the rest while a reader holds shop_order: manage.py {command}")
+        with Blocker("shop_order", hold, self.note):
+            self.manage(migrate, *guarded)
+        self.step("5/5 admin user")
+        self.create_admin()
+        self.stdout.write(
+            self.style.SUCCESS("\nThe demo database is ready. Open the admin with:")
+            + "\n  ./dev manage runserver"
+            + "\n  http://127.0.0.1:8000/admin/   user: admin   password: admin\n"
+        )
+
+    def step(self, message: str) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING(f"\n== {message}"))
+
+    def note(self, message: str) -> None:
+        self.stdout.write(self.style.WARNING(f"   {message}"))
+
+    def reset_database(self, name: str) -> None:
+        connections.close_all()
+        with psycopg.connect(**connection_params("postgres"), autocommit=True) as admin:
+            # FORCE ends sessions still connected, such as a runserver left open.
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def manage(self, *arguments: str) -> None:
+        """Run ``manage.py`` in a child process, as a person would type it."""
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments]
+        if subprocess.run(command, check=False).returncode:
+            raise CommandError(f"manage.py {' '.join(arguments)} failed; see its output above.")
+
+    def seed(self) -> None:
+        # The models of shop/models.py have columns later migrations add, so use the historical
+        # models of the state the database is in.
+        apps = MigrationLoader(connection).project_state(PARTIAL_TARGET).apps
+        customer_model = apps.get_model("shop", "Customer")
+        product_model = apps.get_model("shop", "Product")
+        order_model = apps.get_model("shop", "Order")
+        customers = customer_model.objects.bulk_create(
+            customer_model(email=f"customer{n}@example.com", name=f"Customer {n}")
+            for n in range(1, 21)
+        )
+        products = product_model.objects.bulk_create(
+            product_model(name=name, price=Decimal(price))
+            for name, price in [("Tea", "4.50"), ("Mug", "9.90"), ("Kettle", "39.00")]
+        )
+        order_model.objects.bulk_create(
+            order_model(customer=customers[n % 20], total=products[n % 3].price * (1 + n % 4))
+            for n in range(200)
+        )
+        self.note(f"{len(customers)} customers, {len(products)} products, 200 orders")
+
+    def create_admin(self) -> None:
+        user_model = get_user_model()
+        if user_model.objects.filter(username="admin").exists():
+            self.note("user admin exists")
+            return
+        user_model.objects.create_superuser("admin", "admin@example.com", "admin")
+        self.note("created superuser admin (password: admin)")

@@ -1,0 +1,65 @@
+"""The shop's tables, modelled on the seed document's ``users``, ``products`` and ``orders``."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+
+
+class Customer(models.Model):
+    """Someone who orders: the seed's ``users`` table."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Product(models.Model):
+    """Something to order, with the decimal price the seed later turns into cents."""
+
+    name = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Order(models.Model):
+    """One purchase by a customer; its status arrived in a later migration than the table."""
+
+    class Status(models.TextChoices):
+        NEW = "new"
+        PAID = "paid"
+        SHIPPED = "shipped"
+        CANCELLED = "cancelled"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(db_default=Now())
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+
+    def __str__(self) -> str:
+        return f"Order {self.pk} of {self.customer}"
+
+
+class AuditLog(models.Model):
+    """What a customer did: the seed's ``audit_logs`` table, with its two indexes."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="audit_logs", db_index=False
+    )
+    action = models.CharField(max_length=50)
+    details = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer"], name="auditlog_customer_idx"),
+            models.Index(fields=["created_at"], name="auditlog_created_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.customer}"

@@ -1,0 +1,10 @@
+"""The example project serves the admin only, at /admin/."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
