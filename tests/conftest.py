@@ -1,0 +1,1 @@
+"""Fixtures shared by safemigrate's tests; the database comes from tests/settings.py."""

@@ -1,0 +1,10 @@
+"""The admin, so that tests can render safemigrate's admin pages."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
