@@ -1,1 +1,99 @@
-"""System checks for safemigrate's settings (filled in with conf.py)."""
+"""System checks for ``settings.SAFEMIGRATE``, one stable id per setting.
+
+Each check reads the setting through ``safemigrate.conf``, the same code the command uses,
+so the checks and the runtime cannot disagree about what is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from safemigrate.conf import DEFAULTS, conf
+from safemigrate.exceptions import ConfigurationError
+
+DOCS = "See docs/settings.md."
+
+#: (check id, setting, the conf property that parses it)
+SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("safemigrate.E003", "LOCK_TIMEOUT", "lock_timeout_ms"),
+    ("safemigrate.E004", "STATEMENT_TIMEOUT", "statement_timeout_ms"),
+    ("safemigrate.E005", "CONCURRENT_STATEMENT_TIMEOUT", "concurrent_statement_timeout_ms"),
+    ("safemigrate.E006", "RETRIES", "retries"),
+    ("safemigrate.E007", "RETRY_BACKOFF", "retry_backoff_ms"),
+    ("safemigrate.E008", "RETRY_BACKOFF_MAX", "retry_backoff_max_ms"),
+    ("safemigrate.E009", "RETRY_DEADLINE", "retry_deadline_ms"),
+    ("safemigrate.E010", "PREFLIGHT", "preflight"),
+    ("safemigrate.E011", "PREFLIGHT_WAIT", "preflight_wait_ms"),
+    ("safemigrate.E012", "TERMINATE_IDLE_BLOCKERS_AFTER", "terminate_idle_blockers_after_ms"),
+    ("safemigrate.E013", "RUN_LOCK_WAIT", "run_lock_wait_ms"),
+    ("safemigrate.E014", "POOLER", "pooler"),
+    ("safemigrate.E015", "HISTORY", "history"),
+    ("safemigrate.E016", "HISTORY_MAX_STATEMENTS", "history_max_statements"),
+    ("safemigrate.E017", "TABLES", "tables"),
+)
+
+
+@register(Tags.compatibility)
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """Validate every safemigrate setting and name the fix for each bad one."""
+    if not isinstance(getattr(settings, "SAFEMIGRATE", {}), Mapping):
+        return [
+            Error(
+                "SAFEMIGRATE must be a dict of settings.",
+                hint=f"Write SAFEMIGRATE = {{'LOCK_TIMEOUT': '200ms'}} or remove it. {DOCS}",
+                id="safemigrate.E001",
+            )
+        ]
+    messages: list[CheckMessage] = [
+        Error(
+            f"SAFEMIGRATE has an unknown setting {key!r}.",
+            hint=f"Known settings: {', '.join(DEFAULTS)}. Check the spelling. {DOCS}",
+            id="safemigrate.E002",
+        )
+        for key in conf.unknown_keys()
+    ]
+    for check_id, key, prop in SETTING_CHECKS:
+        try:
+            getattr(conf, prop)
+        except ConfigurationError as error:
+            hint = f"Set SAFEMIGRATE['{key}'] to a valid value, or remove it to use the default "
+            messages.append(Error(str(error), hint=f"{hint}{DEFAULTS[key]!r}. {DOCS}", id=check_id))
+    return messages + _lock_timeout_warning(messages)
+
+
+def _lock_timeout_warning(errors: list[CheckMessage]) -> list[CheckMessage]:
+    if any(message.id == "safemigrate.E003" for message in errors) or conf.lock_timeout_ms:
+        return []
+    return [
+        Warning(
+            "SAFEMIGRATE['LOCK_TIMEOUT'] is 0: a migration waiting for a lock waits forever, "
+            "and every query on that table queues behind it.",
+            hint="Use a short lock timeout with retries, e.g. '200ms' (the default).",
+            id="safemigrate.W002",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_django_safemigrate(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """Warn when django-safemigrate, whose command has the same name, is installed too."""
+    if "django_safemigrate" not in settings.INSTALLED_APPS:
+        return []
+    return [
+        Warning(
+            "django-safemigrate is installed too: both apps provide a 'safemigrate' command, "
+            "and the one listed first in INSTALLED_APPS wins.",
+            hint="Remove 'django_safemigrate' from INSTALLED_APPS: safemigrate does what it "
+            "did. See docs/installation.md#switching-from-django-safemigrate.",
+            id="safemigrate.W001",
+        )
+    ]

@@ -1,0 +1,64 @@
+"""The errors safemigrate raises, and the exit codes the command maps them to."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from safemigrate.locks import LockMode
+
+
+class ExitCode(IntEnum):
+    """What ``manage.py safemigrate`` exits with, so deploy scripts can tell outcomes apart."""
+
+    OK = 0
+    #: A migration failed (or ``--check`` found unapplied migrations, as with ``migrate``).
+    MIGRATION_FAILED = 1
+    #: Bad arguments or settings: nothing was run.
+    USAGE = 2
+    #: Locks could not be had: retries ran out, or another run holds the run lock.
+    LOCKED_OUT = 3
+
+
+class SafemigrateError(Exception):
+    """Base class of the errors safemigrate raises on purpose."""
+
+    exit_code = ExitCode.MIGRATION_FAILED
+
+
+class ConfigurationError(SafemigrateError):
+    """A setting, option or migration attribute has a value safemigrate cannot use."""
+
+    exit_code = ExitCode.USAGE
+
+
+class RetriesExhausted(SafemigrateError):
+    """A migration kept failing on locks until its retries or deadline ran out."""
+
+    exit_code = ExitCode.LOCKED_OUT
+
+
+class RunLockHeld(SafemigrateError):
+    """Another safemigrate run is migrating the same database."""
+
+    exit_code = ExitCode.LOCKED_OUT
+
+
+class PoolerUnsafe(SafemigrateError):
+    """The connection goes through a transaction pooler that would drop session settings."""
+
+    exit_code = ExitCode.USAGE
+
+
+class BlockedByLongTransaction(SafemigrateError):
+    """Pre-flight found long transactions holding locks a statement needs.
+
+    Raised inside an atomic migration so the whole attempt rolls back (releasing every lock
+    it took) and waits outside the transaction, instead of queueing behind the blockers while
+    holding locks of its own.
+    """
+
+    def __init__(self, table: str, mode: LockMode, blockers: list[dict[str, object]]) -> None:
+        self.table = table
+        self.mode = mode
+        self.blockers = blockers
+        super().__init__(f"long transactions hold locks on {table!r}")

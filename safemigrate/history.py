@@ -1,0 +1,132 @@
+"""Keep the run history in memory and write it through the side connection when possible.
+
+The records are unsaved model instances until their tables exist: on the very first run,
+safemigrate's own tables are created part-way through, so everything recorded before that
+is written at the end. Writes go through the sidecar in autocommit, so a migration that
+fails (and rolls back) still leaves its record. While a migration of safemigrate itself
+runs, writes wait: it may hold locks on the very tables the history writes to.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import DatabaseError
+from django.utils import timezone
+
+from safemigrate import postgres
+from safemigrate.models import Attempt, MigrationRun, Outcome, Run, Statement, Status
+from safemigrate.sidecar import Sidecar
+
+
+def now() -> datetime:
+    return timezone.now()
+
+
+@dataclass
+class MigrationLog:
+    """Everything recorded about one migration in a run."""
+
+    record: MigrationRun
+    max_statements: int
+    attempts: list[Attempt] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    finished: bool = False
+    children_saved: bool = False
+    clock: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.clock) * 1000)
+
+    def add_statement(self, statement: Statement) -> None:
+        """Keep the statement, or count it when the history's cap is reached."""
+        if len(self.statements) < self.max_statements:
+            statement.position = len(self.statements) + self.record.statements_omitted
+            self.statements.append(statement)
+        else:
+            self.record.statements_omitted += 1
+        if statement.outcome in (Outcome.LOCK_TIMEOUT, Outcome.DEADLOCK):
+            self.record.lock_wait_ms += int(statement.duration_ms)
+
+    def finish(self, status: Status, error: str = "") -> None:
+        self.record.status = status
+        self.record.duration_ms = self.elapsed_ms
+        self.record.error = error
+        self.finished = True
+
+
+class History:
+    """The records of one run, written to the database as soon as its tables exist."""
+
+    def __init__(self, run: Run, sidecar: Sidecar | None, alias: str) -> None:
+        self.run = run
+        self.migrations: list[MigrationLog] = []
+        self.sidecar = sidecar
+        self.alias = alias
+        self.deferred = False
+        self.warning: str | None = None
+        self._tables_exist = False
+        self._clock = time.monotonic()
+
+    def begin(self) -> None:
+        """Write the run's first record and mark runs that died without ending."""
+        self.sync(close_stale=True)
+
+    def migration(self, log: MigrationLog) -> None:
+        self.migrations.append(log)
+        self.sync()
+
+    def end(self, status: Status, exit_code: int, error: str = "") -> None:
+        self.run.status = status
+        self.run.exit_code = exit_code
+        self.run.error = error
+        self.run.finished_at = now()
+        self.run.duration_ms = int((time.monotonic() - self._clock) * 1000)
+        self.deferred = False
+        self.sync()
+
+    def sync(self, close_stale: bool = False) -> None:
+        """Write what changed, if the tables exist and no migration of ours is running."""
+        if self.sidecar is None or self.deferred or self.warning:
+            return
+        try:
+            self.sidecar.run(lambda: self._write(close_stale))
+        except DatabaseError as error:
+            # The history must never fail a migration: say so once and carry on in memory.
+            self.warning = f"the run history could not be written ({error}); it is not saved."
+
+    def _write(self, close_stale: bool) -> None:
+        if not self._tables_exist:
+            self._tables_exist = self._check_tables()
+            if not self._tables_exist:
+                return
+        if close_stale:
+            # Only one run holds the run lock, so a run still marked running has died.
+            Run.objects.using(self.alias).filter(status=Status.RUNNING).exclude(
+                pk=self.run.pk
+            ).update(status=Status.INTERRUPTED)
+        self.run.save(using=self.alias)
+        for log in self.migrations:
+            self._write_migration(log)
+
+    def _check_tables(self) -> bool:
+        from django.db import connections
+
+        with connections[self.alias].cursor() as cursor:
+            tables = (Run, MigrationRun, Attempt, Statement)
+            return all(postgres.relation_exists(cursor, m._meta.db_table) for m in tables)
+
+    def _write_migration(self, log: MigrationLog) -> None:
+        log.record.run = self.run
+        log.record.save(using=self.alias)
+        if log.finished and not log.children_saved:
+            for attempt in log.attempts:
+                attempt.migration = log.record
+            for statement in log.statements:
+                statement.migration = log.record
+            Attempt.objects.using(self.alias).bulk_create(log.attempts)
+            Statement.objects.using(self.alias).bulk_create(log.statements)
+            log.children_saved = True

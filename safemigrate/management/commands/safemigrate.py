@@ -1,0 +1,156 @@
+"""``manage.py safemigrate``: ``migrate``, with lock timeouts, retries, pre-flight and a history."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
+from django.core.management.commands import migrate
+from django.db import DatabaseError, connections
+from django.db.migrations import Migration
+
+from safemigrate.compat import migrate_uses_executor
+from safemigrate.exceptions import ExitCode, SafemigrateError
+from safemigrate.executor import GuardedExecutor
+from safemigrate.models import Status
+from safemigrate.output import Reporter
+from safemigrate.run import GuardedRun
+from safemigrate.summary import summary
+
+#: ``migrate`` options that only read: they need neither guard nor history.
+READ_ONLY_OPTIONS = ("plan", "check_unapplied", "prune")
+
+
+class Command(migrate.Command):
+    help = (
+        "Update the database schema like migrate, with short lock timeouts, retries with "
+        "backoff, a report of blocking sessions and a recorded history of every run."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        group = parser.add_argument_group("safemigrate")
+        group.add_argument(
+            "--lock-timeout",
+            metavar="DURATION",
+            help="How long one attempt waits for a lock, e.g. 200ms or 2s "
+            "(default: SAFEMIGRATE['LOCK_TIMEOUT']).",
+        )
+        group.add_argument(
+            "--statement-timeout",
+            metavar="DURATION",
+            help="The longest one statement may run, e.g. 10min "
+            "(default: SAFEMIGRATE['STATEMENT_TIMEOUT']).",
+        )
+        group.add_argument(
+            "--retries",
+            type=int,
+            metavar="N",
+            help="Retries after a lock timeout or deadlock (default: SAFEMIGRATE['RETRIES']).",
+        )
+        group.add_argument(
+            "--json",
+            action="store_true",
+            help="Print a JSON summary of the run on stdout; progress goes to stderr.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        connection = connections[options["database"]]
+        if options["json"]:
+            self.json_out, self.stdout = self.stdout, OutputWrapper(sys.stderr)
+        self.verbosity = options["verbosity"]
+        self.reporter = Reporter(self.stdout, self.style, self.verbosity)
+        if connection.vendor != "postgresql":
+            self.stderr.write(
+                f"safemigrate: database {connection.alias!r} is {connection.vendor}, not "
+                "PostgreSQL; migrating as plain migrate does, without guards or history."
+            )
+            super().handle(*args, **options)
+            return
+        if any(options.get(name) for name in READ_ONLY_OPTIONS):
+            super().handle(*args, **options)
+            return
+        try:
+            run = GuardedRun(connection, options, self.reporter)
+        except SafemigrateError as error:
+            raise CommandError(str(error), returncode=error.exit_code) from error
+        self.run = run
+        self._migrate_guarded(run, *args, **options)
+
+    def _migrate_guarded(self, run: GuardedRun, *args: Any, **options: Any) -> None:
+        try:
+            with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
+                try:
+                    super().handle(*args, **options)
+                except BaseException as error:
+                    code = self._exit_code(error)
+                    status = Status.INTERRUPTED if code is None else Status.FAILED
+                    run.end(status, code or ExitCode.MIGRATION_FAILED, str(error))
+                    self._report(run)
+                    raise
+                run.end(Status.SUCCEEDED, ExitCode.OK)
+                self._report(run)
+        except SafemigrateError as error:
+            raise CommandError(str(error), returncode=error.exit_code) from error
+        except DatabaseError as error:
+            raise CommandError(self._failure_message(run, error), returncode=1) from error
+
+    @staticmethod
+    def _exit_code(error: BaseException) -> int | None:
+        if isinstance(error, KeyboardInterrupt):
+            return None
+        if isinstance(error, SafemigrateError):
+            return int(error.exit_code)
+        if isinstance(error, SystemExit):
+            return int(error.code or 0)
+        return int(ExitCode.MIGRATION_FAILED)
+
+    def _failure_message(self, run: GuardedRun, error: DatabaseError) -> str:
+        log = run.current
+        if log is None or log.record.status == Status.SUCCEEDED:
+            return f"safemigrate failed outside any migration: {error}"
+        label = f"{log.record.app_label}.{log.record.name}"
+        kept = (
+            "It was atomic: nothing of it was kept."
+            if log.record.atomic
+            else f"It was not atomic: {len(log.statements)} statement(s) ran before the "
+            "failure and stay applied; see the run history for which."
+        )
+        return f"Migration {label} failed: {error}\n{kept}"
+
+    def _report(self, run: GuardedRun) -> None:
+        if run.history.warning:
+            self.stderr.write(f"safemigrate: {run.history.warning}")
+        if getattr(self, "json_out", None) is not None:
+            self.json_out.write(json.dumps(summary(run.history), indent=2, default=str))
+
+    def migration_progress_callback(
+        self, action: str, migration: Migration | None = None, fake: bool = False
+    ) -> None:
+        """Print one line per migration with its time, and its attempts when it retried."""
+        if action in ("apply_start", "unapply_start"):
+            run = getattr(self, "run", None)
+            log = getattr(run, "current", None)
+            retrying = (
+                log is not None
+                and migration is not None
+                and bool(log.attempts)
+                and log.record.name == migration.name
+            )
+            if not retrying:
+                verb = "Applying" if action == "apply_start" else "Unapplying"
+                self._started = time.monotonic()
+                self.reporter.open_line(f"  {verb} {migration}...")
+        elif action in ("apply_success", "unapply_success"):
+            elapsed = time.monotonic() - self._started
+            log = getattr(getattr(self, "run", None), "current", None)
+            attempts = len(log.attempts) + 1 if log is not None else 1
+            retries = f", {attempts} attempts" if attempts > 1 else ""
+            word = "FAKED" if fake else "OK"
+            self.reporter.close_line(f" {word} ({elapsed:.2f}s{retries})", self.style.SUCCESS)
+        else:
+            super().migration_progress_callback(action, migration, fake)

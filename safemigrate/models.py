@@ -1,0 +1,123 @@
+"""The run history: one Run per command, one MigrationRun per migration it applied or unapplied,
+its Attempts (each with the sessions that blocked it) and the Statements it executed.
+
+The history is written by ``safemigrate.history`` on a side connection; nothing else
+writes these tables, and the admin shows them read-only.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    RUNNING = "running", "running"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+    INTERRUPTED = "interrupted", "interrupted"
+
+
+class Run(models.Model):
+    """One invocation of ``manage.py safemigrate``."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    exit_code = models.SmallIntegerField(null=True, blank=True)
+    database = models.CharField(max_length=100)
+    targets = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    os_user = models.CharField(max_length=150, blank=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    django_version = models.CharField(max_length=32)
+    safemigrate_version = models.CharField(max_length=32)
+    git_revision = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} on {self.database} ({self.status})"
+
+
+class Direction(models.TextChoices):
+    FORWARDS = "forwards", "forwards"
+    BACKWARDS = "backwards", "backwards"
+
+
+class MigrationRun(models.Model):
+    """One migration applied or unapplied within a run."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="migrations")
+    app_label = models.CharField(max_length=100)
+    name = models.CharField(max_length=255)
+    direction = models.CharField(max_length=9, choices=Direction.choices)
+    atomic = models.BooleanField(default=True)
+    fake = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    lock_wait_ms = models.PositiveBigIntegerField(default=0)
+    statements_omitted = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "started_at"]
+        indexes = [models.Index(fields=["app_label", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.app_label}.{self.name} ({self.direction}, {self.status})"
+
+    @property
+    def attempt_count(self) -> int:
+        return self.attempts.count()
+
+
+class Outcome(models.TextChoices):
+    OK = "ok", "ok"
+    LOCK_TIMEOUT = "lock_timeout", "lock timeout"
+    DEADLOCK = "deadlock", "deadlock"
+    BLOCKED = "blocked", "blocked by long transaction"
+    STATEMENT_TIMEOUT = "statement_timeout", "statement timeout"
+    ERROR = "error", "error"
+
+
+class Attempt(models.Model):
+    """One try at a migration (atomic) or at one of its statements (non-atomic)."""
+
+    migration = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveBigIntegerField(default=0)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    blockers = models.JSONField(default=list, blank=True)
+    backoff_ms = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["migration", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.outcome}"
+
+
+class Statement(models.Model):
+    """One SQL statement a migration executed (SQL text only: parameters are never stored)."""
+
+    migration = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="statements")
+    attempt = models.PositiveIntegerField()
+    position = models.PositiveIntegerField()
+    sql = models.TextField()
+    offset_ms = models.PositiveBigIntegerField()
+    duration_ms = models.FloatField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    lock_timeout_ms = models.PositiveIntegerField(null=True, blank=True)
+    statement_timeout_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["migration", "position"]
+
+    def __str__(self) -> str:
+        return self.sql[:60]
