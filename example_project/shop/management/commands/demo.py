@@ -12,7 +12,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -43,17 +42,19 @@ class Blocker:
 
     It holds the ACCESS SHARE lock that every SELECT takes, which conflicts only with ACCESS
     EXCLUSIVE: harmless to readers and writers, fatal to an ALTER TABLE without a lock timeout.
-    It commits ``hold`` seconds after another session first waits for it.
+    It commits ``hold`` seconds after ``before`` is applied, so that the migration after it,
+    the one that alters the table, meets the lock however the run waits for it.
     """
 
-    def __init__(self, table: str, hold: float, write: Any) -> None:
+    def __init__(self, table: str, before: tuple[str, str], hold: float, write: Any) -> None:
         self.table = table
+        self.before = before
         self.hold = hold
         self.write = write
         self.done = threading.Event()
         self.params = connection_params(settings.DATABASES["default"]["NAME"])
         self.session = psycopg.connect(**self.params)
-        self.thread = threading.Thread(target=self._release_when_waited_on, daemon=True)
+        self.thread = threading.Thread(target=self._release_after_hold, daemon=True)
 
     def __enter__(self) -> Blocker:
         query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(self.table))
@@ -75,23 +76,22 @@ class Blocker:
         self.thread.join()
         self.session.close()
 
-    def _release_when_waited_on(self) -> None:
-        pid = self.session.info.backend_pid
-        # pg_stat_activity is a per-transaction snapshot, so poll from an autocommit session.
+    def _release_after_hold(self) -> None:
+        applied = "SELECT 1 FROM django_migrations WHERE app = %s AND name = %s"
+        # A second session: the blocker's own transaction would not see the row commit.
         with psycopg.connect(**self.params, autocommit=True) as monitor:
-            first_wait = None
-            while not self.done.wait(0.05):
-                row = monitor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
-                    [pid],
-                ).fetchone()
-                if first_wait is None and row and row[0]:
-                    first_wait = time.monotonic()
-                    self.write(f"blocker: a session waits for it; it commits in {self.hold:g} s")
-                if first_wait is not None and time.monotonic() - first_wait >= self.hold:
+            while not monitor.execute(applied, self.before).fetchone():
+                if self.done.wait(0.05):
                     break
-        self.session.commit()
-        self.write("blocker: committed, its lock is gone" if first_wait else "blocker: unused")
+            else:
+                self.write(f"blocker: commits in {self.hold:g} s")
+                self.done.wait(self.hold)
+        try:
+            self.session.commit()
+        except psycopg.OperationalError:
+            self.write("blocker: its session was terminated")
+        else:
+            self.write("blocker: committed, its lock is gone")
 
 
 class Command(BaseCommand):
@@ -107,7 +107,7 @@ class Command(BaseCommand):
             "--hold",
             type=float,
             default=2.0,
-            help="Seconds the blocker keeps its lock once the migration waits for it (2).",
+            help="Seconds the blocker keeps its lock once the migration reaches its table (2).",
         )
 
     def handle(self, *args: Any, hold: float, **options: Any) -> None:
@@ -127,7 +127,7 @@ class Command(BaseCommand):
         guarded = GUARDED_OPTIONS if migrate == "safemigrate" else []
         command = " ".join([migrate, *guarded])
         self.step(f"4/5 apply the rest while a reader holds shop_order: manage.py {command}")
-        with Blocker("shop_order", hold, self.note):
+        with Blocker("shop_order", ("shop", "0003_auditlog"), hold, self.note):
             self.manage(migrate, *guarded)
         self.step("5/5 admin user")
         self.create_admin()
