@@ -6,6 +6,7 @@ itself runs against DATABASE_URL.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,11 @@ from django.db.utils import ConnectionHandler
 from pytest_django import DjangoDbBlocker
 
 import devdb
+
+needs_pgserver = pytest.mark.skipif(
+    importlib.util.find_spec("pgserver") is None,
+    reason="pgserver, the embedded PostgreSQL, has no wheel for this Python",
+)
 
 
 def postmaster_pid(data_dir: Path) -> int:
@@ -52,6 +58,7 @@ def test_database_url_prefers_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert not (tmp_path / "unused").exists()
 
 
+@needs_pgserver
 def test_embedded_server_starts_and_django_connects(
     data_dir: Path, django_db_blocker: DjangoDbBlocker
 ) -> None:
@@ -66,6 +73,7 @@ def test_embedded_server_starts_and_django_connects(
     wrapper.close()
 
 
+@needs_pgserver
 def test_other_process_reuses_running_server(data_dir: Path) -> None:
     url = devdb.embedded_url(data_dir)
     pid = postmaster_pid(data_dir)
@@ -76,6 +84,7 @@ def test_other_process_reuses_running_server(data_dir: Path) -> None:
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+@needs_pgserver
 def test_stopped_server_restarts_with_its_data(data_dir: Path) -> None:
     url = devdb.embedded_url(data_dir)
     with psycopg.connect(url) as conn:
