@@ -8,6 +8,7 @@ server instead of paying for a start-up each time; ``./dev db stop`` stops it.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import warnings
@@ -61,14 +62,14 @@ def _pgserver() -> ModuleType:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (as in CI); pgserver then uses /tmp.
             warnings.simplefilter("ignore")
-            import pgserver
+            # By name, so that mypy passes where pgserver cannot be installed.
+            return importlib.import_module("pgserver")
     except ImportError as error:
         raise RuntimeError(
             "DATABASE_URL is not set and the embedded PostgreSQL (the pgserver package) is not "
             "installed; pgserver has wheels for CPython 3.10-3.12 only. Set DATABASE_URL to a "
             "PostgreSQL server, or use Python 3.12 (SAFEMIGRATE_PYTHON=3.12 ./dev ...)."
         ) from error
-    return pgserver
 
 
 if __name__ == "__main__":
