@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from safemigrate.locks import LockMode
+from safemigrate.postgres import Session
 
 
 class ExitCode(IntEnum):
@@ -57,7 +58,7 @@ class BlockedByLongTransaction(SafemigrateError):
     holding locks of its own.
     """
 
-    def __init__(self, table: str, mode: LockMode, blockers: list[dict[str, object]]) -> None:
+    def __init__(self, table: str, mode: LockMode, blockers: list[Session]) -> None:
         self.table = table
         self.mode = mode
         self.blockers = blockers

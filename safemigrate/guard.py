@@ -243,7 +243,7 @@ class MigrationGuard:
             self.run.sidecar.call(self._terminate_idle, blockers)
             blockers = find()
         if blockers and in_transaction:
-            raise BlockedByLongTransaction(table, mode, [b.as_dict() for b in blockers])
+            raise BlockedByLongTransaction(table, mode, blockers)
         if blockers:
             self._wait_until_clear(table, blockers, find)
 
@@ -298,6 +298,7 @@ class MigrationGuard:
     def _before_retry(self, outcome: Outcome, error: Exception, whole_migration: bool) -> None:
         """Close the failed attempt, give up if the limits are spent, else wait and go again."""
         if isinstance(error, BlockedByLongTransaction):
+            self.blockers.update((session.pid, session) for session in error.blockers)
             self._close_attempt(outcome, error)
             find = self._long_transactions_finder(error.table, error.mode, self.policy)
             self._wait_until_clear(error.table, find(), find)

@@ -9,7 +9,7 @@ older transactions by design, without blocking anyone.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -66,24 +66,23 @@ def migration_overrides(migration: Migration) -> Overrides:
         raise ConfigurationError(
             f"{where} has unknown keys {unknown}; allowed: {', '.join(MIGRATION_KEYS)}."
         )
-    return _overrides(raw, where)
+    return _overrides(raw, lambda key: f"{where}[{key!r}]")
 
 
-def _overrides(raw: Mapping[str, Any], where: str) -> Overrides:
-    def duration(key: str) -> int | None:
-        return parse_duration(raw[key], f"{where}[{key!r}]") if raw.get(key) is not None else None
+def _overrides(raw: Mapping[str, Any], name_of: Callable[[str], str]) -> Overrides:
+    def value(key: str, parse: Callable[[object, str], int]) -> int | None:
+        return None if raw.get(key) is None else parse(raw[key], name_of(key))
 
-    retries = raw.get("retries")
     return Overrides(
-        duration("lock_timeout"),
-        duration("statement_timeout"),
-        None if retries is None else parse_count(retries, f"{where}['retries']"),
+        value("lock_timeout", parse_duration),
+        value("statement_timeout", parse_duration),
+        value("retries", parse_count),
     )
 
 
 def run_overrides(options: Mapping[str, Any]) -> Overrides:
     """Read ``--lock-timeout``, ``--statement-timeout`` and ``--retries``."""
-    return _overrides({key: options.get(key) for key in MIGRATION_KEYS}, "the command line option")
+    return _overrides(options, lambda key: "--" + key.replace("_", "-"))
 
 
 @dataclass(frozen=True)

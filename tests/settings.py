@@ -6,6 +6,9 @@ always run on a real PostgreSQL: safemigrate's behaviour is about PostgreSQL's l
 
 from __future__ import annotations
 
+import json
+import os
+
 import dj_database_url
 
 import devdb
@@ -24,7 +27,14 @@ INSTALLED_APPS = [
     "pgtrigger",
     "safemigrate",
     "tests.testapp",
+    "tests.scenarioapp",
 ]
+
+# Tests point "scenarioapp" at one of tests/scenarios/<name>/ at a time (a test that runs
+# manage.py in a subprocess names it in SAFEMIGRATE_TEST_MIGRATIONS).
+_SCENARIO = os.environ.get("SAFEMIGRATE_TEST_MIGRATIONS")
+MIGRATION_MODULES = {"scenarioapp": f"tests.scenarios.{_SCENARIO}" if _SCENARIO else None}
+SAFEMIGRATE = json.loads(os.environ.get("SAFEMIGRATE_TEST_SETTINGS", "{}"))
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -50,5 +60,9 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(devdb.database_url())}
+DATABASES = {
+    "default": dj_database_url.parse(devdb.database_url()),
+    # safemigrate must behave as plain migrate on other databases.
+    "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

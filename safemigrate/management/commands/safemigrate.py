@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import time
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser, OutputWrapper
+from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import migrate
 from django.db import DatabaseError, connections
 from django.db.migrations import Migration
@@ -61,7 +60,7 @@ class Command(migrate.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
         if options["json"]:
-            self.json_out, self.stdout = self.stdout, OutputWrapper(sys.stderr)
+            self.json_out, self.stdout = self.stdout, self.stderr
         self.verbosity = options["verbosity"]
         self.reporter = Reporter(self.stdout, self.style, self.verbosity)
         if connection.vendor != "postgresql":
