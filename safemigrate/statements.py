@@ -26,6 +26,9 @@ _AT = AlterTableType
 _ALTER_TABLE_LOCKS: dict[int, LockMode] = {
     _AT.AT_ValidateConstraint: _M.SHARE_UPDATE_EXCLUSIVE,
     _AT.AT_SetStatistics: _M.SHARE_UPDATE_EXCLUSIVE,
+    # Storage parameters: fillfactor, autovacuum and planner ones take SHARE UPDATE EXCLUSIVE.
+    _AT.AT_SetRelOptions: _M.SHARE_UPDATE_EXCLUSIVE,
+    _AT.AT_ResetRelOptions: _M.SHARE_UPDATE_EXCLUSIVE,
     _AT.AT_ClusterOn: _M.SHARE_UPDATE_EXCLUSIVE,
     _AT.AT_DropCluster: _M.SHARE_UPDATE_EXCLUSIVE,
     _AT.AT_AttachPartition: _M.SHARE_UPDATE_EXCLUSIVE,

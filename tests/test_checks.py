@@ -1,0 +1,94 @@
+"""Every bad setting is caught by a system check that names the setting and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from safemigrate.checks import SETTING_CHECKS, check_django_safemigrate, check_settings
+
+
+def check_ids(settings, value) -> dict[str, str]:
+    settings.SAFEMIGRATE = value
+    return {m.id: f"{m.msg} {m.hint}" for m in check_settings()}
+
+
+BAD_VALUES = {
+    "LOCK_TIMEOUT": "quick",
+    "STATEMENT_TIMEOUT": -5,
+    "CONCURRENT_STATEMENT_TIMEOUT": "1 fortnight",
+    "RETRIES": "many",
+    "RETRY_BACKOFF": True,
+    "RETRY_BACKOFF_MAX": [],
+    "RETRY_DEADLINE": "10 minutes",
+    "PREFLIGHT": "yes",
+    "PREFLIGHT_WAIT": "",
+    "TERMINATE_IDLE_BLOCKERS_AFTER": "idle",
+    "RUN_LOCK_WAIT": {},
+    "POOLER": "pgbouncer",
+    "HISTORY": 1,
+    "HISTORY_MAX_STATEMENTS": -1,
+    "TABLES": {"shop_order": {"LOCK_TIMEOUT": "fast"}},
+}
+
+
+def test_every_setting_has_a_bad_value_here():
+    assert {key for _, key, _ in SETTING_CHECKS} == set(BAD_VALUES)
+
+
+@pytest.mark.parametrize(("check_id", "key", "prop"), SETTING_CHECKS)
+def test_bad_setting_is_reported(settings, check_id, key, prop):
+    found = check_ids(settings, {key: BAD_VALUES[key]})
+    assert list(found) == [check_id]
+    assert f"SAFEMIGRATE['{key}']" in found[check_id]
+    assert "remove it to use the default" in found[check_id]
+
+
+def test_defaults_pass(settings):
+    assert check_ids(settings, {}) == {}
+
+
+def test_valid_values_pass(settings):
+    assert (
+        check_ids(
+            settings,
+            {
+                "LOCK_TIMEOUT": "150ms",
+                "STATEMENT_TIMEOUT": "1h",
+                "RETRIES": 5,
+                "TERMINATE_IDLE_BLOCKERS_AFTER": "30s",
+                "POOLER": "transaction",
+                "TABLES": {"shop_order": {"LOCK_TIMEOUT": 50, "RETRIES": 100}},
+            },
+        )
+        == {}
+    )
+
+
+def test_settings_must_be_a_dict(settings):
+    assert list(check_ids(settings, ["LOCK_TIMEOUT"])) == ["safemigrate.E001"]
+
+
+def test_unknown_setting_is_reported(settings):
+    found = check_ids(settings, {"LOCK_TIMEOUTS": "1s"})
+    assert list(found) == ["safemigrate.E002"]
+    assert "'LOCK_TIMEOUTS'" in found["safemigrate.E002"]
+
+
+def test_unknown_table_policy_key(settings):
+    found = check_ids(settings, {"TABLES": {"t": {"LOCK": "1s"}}})
+    assert "unknown keys ['LOCK']" in found["safemigrate.E017"]
+
+
+def test_no_lock_timeout_warns(settings):
+    assert list(check_ids(settings, {"LOCK_TIMEOUT": 0})) == ["safemigrate.W002"]
+
+
+def test_django_safemigrate_installed_warns(settings, tmp_path, monkeypatch):
+    assert check_django_safemigrate() == []
+    (tmp_path / "django_safemigrate").mkdir()
+    (tmp_path / "django_safemigrate" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_safemigrate"]
+    [message] = check_django_safemigrate()
+    assert message.id == "safemigrate.W001"
+    assert "Remove 'django_safemigrate'" in message.hint

@@ -1,0 +1,115 @@
+"""The lock modes statements.py claims, checked against what PostgreSQL really takes."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from safemigrate.locks import LockMode
+from safemigrate.statements import classify
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SETUP = [
+    "CREATE TABLE lk_parent (id bigint PRIMARY KEY, name text)",
+    "CREATE TABLE lk_child (id bigint PRIMARY KEY, parent_id bigint, note text)",
+    "CREATE INDEX lk_child_note ON lk_child (note)",
+    "ALTER TABLE lk_child ADD CONSTRAINT lk_child_fk FOREIGN KEY (parent_id) "
+    "REFERENCES lk_parent (id) NOT VALID",
+]
+
+# (statement, table whose lock we read)
+CASES = [
+    ("ALTER TABLE lk_child ADD COLUMN extra text NULL", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note SET DEFAULT 'x'", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note SET NOT NULL", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note TYPE varchar(500)", "lk_child"),
+    ("ALTER TABLE lk_child RENAME COLUMN note TO remark", "lk_child"),
+    ("ALTER TABLE lk_child VALIDATE CONSTRAINT lk_child_fk", "lk_child"),
+    ("ALTER TABLE lk_child SET (fillfactor = 90)", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note SET STATISTICS 200", "lk_child"),
+    (
+        "ALTER TABLE lk_child ADD CONSTRAINT lk_fk2 FOREIGN KEY (parent_id) "
+        "REFERENCES lk_parent (id)",
+        "lk_child",
+    ),
+    (
+        "ALTER TABLE lk_child ADD CONSTRAINT lk_fk3 FOREIGN KEY (parent_id) "
+        "REFERENCES lk_parent (id) NOT VALID",
+        "lk_parent",
+    ),
+    ("ALTER TABLE lk_child ADD CONSTRAINT lk_check CHECK (id > 0) NOT VALID", "lk_child"),
+    ("CREATE INDEX lk_child_parent ON lk_child (parent_id)", "lk_child"),
+    ("DROP INDEX lk_child_note", "lk_child"),
+    ("ALTER INDEX lk_child_note RENAME TO lk_child_note2", "lk_child_note"),
+    ("DROP TABLE lk_child", "lk_child"),
+    ("TRUNCATE lk_child", "lk_child"),
+    ("UPDATE lk_child SET note = 'y'", "lk_child"),
+    (
+        "CREATE TRIGGER lk_trg BEFORE UPDATE ON lk_child FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+        "lk_child",
+    ),
+    ("LOCK TABLE lk_child IN SHARE MODE", "lk_child"),
+]
+
+
+def strongest_lock_taken(sql: str, table: str) -> LockMode:
+    """Run ``sql`` in a transaction and read the strongest lock it holds on ``table``."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regclass::oid", [table])
+        oid = cursor.fetchone()[0]  # before the statement: it may rename or drop the table
+        cursor.execute(sql)
+        cursor.execute(
+            "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = %s", [oid]
+        )
+        modes = [LockMode.from_pg_name(mode) for (mode,) in cursor.fetchall()]
+        transaction.set_rollback(True)
+    return max(mode for mode in modes if mode is not None)
+
+
+@pytest.fixture
+def lock_tables():
+    with connection.cursor() as cursor:
+        for sql in SETUP:
+            cursor.execute(sql)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS lk_child, lk_parent CASCADE")
+
+
+@pytest.mark.parametrize(("sql", "table"), CASES)
+def test_claimed_lock_mode_is_the_lock_postgres_takes(lock_tables, sql, table):
+    [info] = classify(sql)
+    claimed = {lock.name: lock.mode for lock in info.locks}
+    key = table if table in claimed else next(iter(claimed))
+    assert claimed[key] == strongest_lock_taken(sql, table)
+
+
+def test_concurrently_is_recognised():
+    assert classify("CREATE INDEX CONCURRENTLY i ON t (a)")[0].concurrently
+    assert classify("DROP INDEX CONCURRENTLY IF EXISTS i")[0].concurrently
+    assert classify("REINDEX INDEX CONCURRENTLY i")[0].concurrently
+    assert not classify("CREATE INDEX i ON t (a)")[0].concurrently
+
+
+def test_django_placeholders_parse():
+    [info] = classify('ALTER TABLE "t" ALTER COLUMN "a" SET DEFAULT %s')
+    assert info.parsed
+    assert info.locks[0].mode == LockMode.ACCESS_EXCLUSIVE
+
+
+def test_unparseable_sql_is_marked():
+    [info] = classify("ALTER TABLE WHAT")
+    assert not info.parsed
+    assert info.kind == "Unparseable"
+
+
+def test_created_tables_are_named():
+    [info] = classify('CREATE TABLE "shop_x" ("id" bigint)')
+    assert info.creates == ("shop_x",)
+
+
+def test_conflict_matrix_is_symmetric():
+    for mode in LockMode:
+        for other in LockMode:
+            assert mode.conflicts_with(other) == other.conflicts_with(mode)
