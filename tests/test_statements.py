@@ -46,7 +46,8 @@ CASES = [
     ("TRUNCATE lk_child", "lk_child"),
     ("UPDATE lk_child SET note = 'y'", "lk_child"),
     (
-        "CREATE TRIGGER lk_trg BEFORE UPDATE ON lk_child FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+        "CREATE TRIGGER lk_trg BEFORE UPDATE ON lk_child FOR EACH ROW "
+        "EXECUTE FUNCTION suppress_redundant_updates_trigger()",
         "lk_child",
     ),
     ("LOCK TABLE lk_child IN SHARE MODE", "lk_child"),

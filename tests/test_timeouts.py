@@ -30,7 +30,7 @@ def test_durations(raw, ms):
 
 @pytest.mark.parametrize("raw", ["soon", "-1s", -1, True, None, "5 parsecs", [1]])
 def test_bad_durations_name_the_setting(raw):
-    with pytest.raises(ConfigurationError, match="^X must"):
+    with pytest.raises(ConfigurationError, match=r"^X must"):
         parse_duration(raw, "X")
 
 
