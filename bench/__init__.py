@@ -1,0 +1,1 @@
+"""Benchmarks of safemigrate against plain ``migrate``; see bench/README.md."""

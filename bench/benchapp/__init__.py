@@ -1,0 +1,1 @@
+"""One hot table for the lock-stall benchmark, and the migration that alters it."""

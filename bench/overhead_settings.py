@@ -1,0 +1,15 @@
+"""The example project's settings, pointed at the benchmark's own database.
+
+``overhead.py`` applies the example project's whole history from an empty database, over and
+over; it must not use ``safemigrate_demo``, which ``./dev demo`` owns.
+"""
+
+from __future__ import annotations
+
+import os
+
+from example_project.settings import *  # noqa: F403
+from example_project.settings import DATABASES
+
+BENCH_DATABASE = os.environ.get("SAFEMIGRATE_BENCH_DATABASE", "safemigrate_bench")
+DATABASES = {"default": {**DATABASES["default"], "NAME": BENCH_DATABASE}}

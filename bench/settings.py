@@ -1,0 +1,36 @@
+"""Settings for the lock-stall benchmark: safemigrate plus one app with a hot table.
+
+The server is the one ``devdb`` names (``DATABASE_URL`` or the embedded PostgreSQL), but the
+database is the benchmark's own (``SAFEMIGRATE_BENCH_DATABASE``, default ``safemigrate_bench``),
+which the benchmark creates and empties between runs: it never writes into anyone else's.
+``SAFEMIGRATE_BENCH_SETTINGS`` (JSON) lets a variant change safemigrate's settings; the headline
+figures use none, i.e. safemigrate's defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import dj_database_url
+
+import devdb
+
+BENCH_DATABASE = os.environ.get("SAFEMIGRATE_BENCH_DATABASE", "safemigrate_bench")
+
+SECRET_KEY = "safemigrate-bench-not-a-secret"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+INSTALLED_APPS = [
+    "safemigrate",
+    "bench.benchapp",
+]
+
+DATABASES = {
+    "default": {**dj_database_url.parse(devdb.database_url()), "NAME": BENCH_DATABASE},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SAFEMIGRATE = json.loads(os.environ.get("SAFEMIGRATE_BENCH_SETTINGS", "{}"))
