@@ -23,7 +23,7 @@ from safemigrate.exceptions import BlockedByLongTransaction, PoolerUnsafe, Retri
 from safemigrate.history import MigrationLog, now
 from safemigrate.locks import LockMode
 from safemigrate.models import Attempt, Outcome, Statement, Status
-from safemigrate.statements import StatementInfo, classify
+from safemigrate.statements import RelationLock, StatementInfo, classify
 from safemigrate.timeouts import Policy, migration_overrides
 
 if TYPE_CHECKING:
@@ -225,16 +225,13 @@ class MigrationGuard:
         for info in infos:
             for lock in info.locks:
                 if lock.mode.blocks_writes and lock.name not in self.run.created_tables:
-                    self._preflight_table(
-                        lock.name, lock.via_index, lock.mode, policy, in_transaction
-                    )
+                    self._preflight_table(lock, policy, in_transaction)
 
-    def _preflight_table(
-        self, name: str, via_index: bool, mode: LockMode, policy: Policy, in_transaction: bool
-    ) -> None:
-        table = self.run.sidecar.call(postgres.table_of_index, name) if via_index else name
+    def _preflight_table(self, lock: RelationLock, policy: Policy, in_transaction: bool) -> None:
+        table = self.run.sidecar.call(postgres.locked_table, lock.regclass, lock.via_index)
         if table is None:
-            return
+            return  # created later in this migration, or already gone
+        mode = lock.mode
         find = self._long_transactions_finder(table, mode, policy)
         blockers = find()
         if not blockers:

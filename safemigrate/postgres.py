@@ -139,14 +139,20 @@ def long_transactions_on(
     return [_session(row[:8], row[8], table) for row in cursor.fetchall()]
 
 
-def table_of_index(cursor: Any, index: str) -> str | None:
-    """Return the (quoted if needed) name of the table an index belongs to."""
-    cursor.execute(
-        "SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = to_regclass(%s)",
-        [index],
-    )
+def locked_table(cursor: Any, regclass: str, via_index: bool) -> str | None:
+    """Return the table a lock lands on, named as ``regclass::text`` does (quoted if needed).
+
+    For an index that is its table; None when the relation does not exist (yet).
+    """
+    if via_index:
+        cursor.execute(
+            "SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = to_regclass(%s)",
+            [regclass],
+        )
+    else:
+        cursor.execute("SELECT to_regclass(%s)::text", [regclass])
     row = cursor.fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None or row[0] is None else str(row[0])
 
 
 def relation_exists(cursor: Any, name: str) -> bool:

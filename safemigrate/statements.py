@@ -60,6 +60,11 @@ class RelationLock:
     mode: LockMode
     via_index: bool = False
 
+    @property
+    def regclass(self) -> str:
+        """The name quoted for ``to_regclass()``, which would otherwise fold it to lower case."""
+        return ".".join('"' + part.replace('"', '""') + '"' for part in self.name.split("."))
+
 
 @dataclass(frozen=True)
 class StatementInfo:

@@ -114,3 +114,19 @@ def test_conflict_matrix_is_symmetric():
     for mode in LockMode:
         for other in LockMode:
             assert mode.conflicts_with(other) == other.conflicts_with(mode)
+
+
+def test_mixed_case_tables_resolve_for_catalog_lookups():
+    from safemigrate.postgres import locked_table
+
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE TABLE "MixedCase" (id int PRIMARY KEY)')
+        try:
+            [info] = classify('ALTER TABLE "MixedCase" ADD COLUMN a int')
+            [lock] = info.locks
+            assert locked_table(cursor, lock.regclass, via_index=False) == '"MixedCase"'
+            [drop] = classify('DROP INDEX "MixedCase_pkey"')[0].locks
+            assert locked_table(cursor, drop.regclass, via_index=True) == '"MixedCase"'
+            assert locked_table(cursor, '"NoSuchTable"', via_index=False) is None
+        finally:
+            cursor.execute('DROP TABLE "MixedCase"')
