@@ -55,7 +55,7 @@ class GuardedRun:
         self.overrides = run_overrides(options)
         self.resolver = PolicyResolver.from_settings()
         self.backoff = Backoff.from_settings()
-        self.preflight = conf.preflight
+        self.preflight = conf.preflight and not options.get("no_preflight")
         self.preflight_wait_ms = conf.preflight_wait_ms
         self.terminate_idle_after_ms = conf.terminate_idle_blockers_after_ms
         self.max_statements = conf.history_max_statements

@@ -216,3 +216,18 @@ def test_a_failed_non_atomic_migration_records_what_stayed_applied(scenario):
     assert outcomes[0] == Outcome.OK
     assert outcomes[-1] == Outcome.ERROR
     assert 'column "note" of relation "scenarioapp_item" already exists' in record.error
+
+
+def test_no_preflight_option_goes_straight_to_lock_attempts(scenario, blocker: Blocker):
+    scenario("basic")
+    run_safemigrate("scenarioapp", "0001")
+    blocker.hold("SELECT * FROM scenarioapp_item")
+    time.sleep(0.3)  # a long transaction: the pre-flight would wait for it
+    blocker.release_after(1.0)
+
+    output = run_safemigrate("scenarioapp", lock_timeout="100ms", retries=100, no_preflight=True)
+
+    assert "pre-flight" not in output.out
+    outcomes = list(migration_run("0002_item_note").attempts.values_list("outcome", flat=True))
+    assert outcomes[0] == Outcome.LOCK_TIMEOUT
+    assert outcomes[-1] == Outcome.OK

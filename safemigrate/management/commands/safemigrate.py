@@ -52,6 +52,12 @@ class Command(migrate.Command):
             help="Retries after a lock timeout or deadlock (default: SAFEMIGRATE['RETRIES']).",
         )
         group.add_argument(
+            "--no-preflight",
+            action="store_true",
+            help="Skip the pre-flight wait for long transactions: go straight to lock attempts "
+            "(default: SAFEMIGRATE['PREFLIGHT']).",
+        )
+        group.add_argument(
             "--json",
             action="store_true",
             help="Print a JSON summary of the run on stdout; progress goes to stderr.",

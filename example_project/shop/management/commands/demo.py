@@ -1,11 +1,14 @@
-"""Reset the demo database, then migrate it while another session stands in the way.
+"""Reset the demo database, then migrate it while other sessions stand in the way.
 
-A migration that needs an ACCESS EXCLUSIVE lock waits behind any open transaction that has so much
-as read the table, and every query on that table then queues behind the migration. The demo
-stages exactly that: a second connection reads ``shop_order`` and keeps its transaction open while
-``safemigrate --lock-timeout 200ms`` applies ``0004_order_status`` (an ALTER TABLE on it), so the
-guarded run reports the blocker and waits it out without holding up anyone else: outside the lock
-queue, or by giving up after 200 ms and retrying.
+A migration that needs a strong lock waits behind any open transaction that holds a conflicting
+one, and every query on that table then queues behind the migration. The demo stages it twice:
+
+1. a session updates a customer and keeps its transaction open while ``0003_auditlog`` adds a
+   foreign key to ``shop_customer``: the pre-flight sees the long transaction and waits outside
+   the lock queue, so nobody queues behind the migration;
+2. a session reads ``shop_order`` and keeps its transaction open while ``0004_order_status``
+   alters that table, with the pre-flight off: each attempt gives up after 200 ms, the run
+   reports who blocks it, backs off and retries until the blocker commits.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
 
 PARTIAL_TARGET = ("shop", "0002_order")
-GUARDED_OPTIONS = ["--lock-timeout", "200ms", "--retries", "10"]
+PREFLIGHT_TARGET = ("shop", "0003_auditlog")
+GUARDED_OPTIONS = ["--lock-timeout", "200ms", "--retries", "20", "--no-preflight"]
 
 
 def connection_params(dbname: str) -> dict[str, Any]:
@@ -38,16 +42,19 @@ def connection_params(dbname: str) -> dict[str, Any]:
 
 
 class Blocker:
-    """A session that read a table in a transaction it keeps open, as a slow report would.
+    """A session that ran ``statement`` in a transaction it keeps open, as a slow job would.
 
-    It holds the ACCESS SHARE lock that every SELECT takes, which conflicts only with ACCESS
+    A read holds the ACCESS SHARE lock that every SELECT takes, which conflicts only with ACCESS
     EXCLUSIVE: harmless to readers and writers, fatal to an ALTER TABLE without a lock timeout.
+    A write holds ROW EXCLUSIVE, which also stops the SHARE ROW EXCLUSIVE a new foreign key takes.
     It commits ``hold`` seconds after ``before`` is applied, so that the migration after it,
-    the one that alters the table, meets the lock however the run waits for it.
+    the one that needs the table, meets the lock however the run waits for it.
     """
 
-    def __init__(self, table: str, before: tuple[str, str], hold: float, write: Any) -> None:
-        self.table = table
+    def __init__(
+        self, statement: sql.Composed, before: tuple[str, str], hold: float, write: Any
+    ) -> None:
+        self.statement = statement
         self.before = before
         self.hold = hold
         self.write = write
@@ -57,11 +64,10 @@ class Blocker:
         self.thread = threading.Thread(target=self._release_after_hold, daemon=True)
 
     def __enter__(self) -> Blocker:
-        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(self.table))
-        self.session.execute(query)  # the transaction stays open: psycopg does not autocommit
+        self.session.execute(self.statement)  # the transaction stays open: no autocommit
         self.write(
-            f"blocker: session {self.session.info.backend_pid} read {self.table} and keeps its "
-            "transaction open"
+            f"blocker: session {self.session.info.backend_pid} ran "
+            f"{self.statement.as_string(self.session)!r} and keeps its transaction open"
         )
         self.thread.start()
         return self
@@ -117,17 +123,28 @@ class Command(BaseCommand):
                 f"demo drops and recreates its database, and {name!r} is not DEMO_DATABASE; run "
                 "it with the example project's settings (./dev demo)."
             )
-        self.step(f"1/5 reset database {name} (drop and create; no other database is touched)")
+        self.step(f"1/6 reset database {name} (drop and create; no other database is touched)")
         self.reset_database(name)
-        self.step("2/5 apply part of the history: manage.py safemigrate shop 0002")
+        self.step("2/6 apply part of the history: manage.py safemigrate shop 0002")
         self.manage("safemigrate", *PARTIAL_TARGET)
-        self.step("3/5 seed customers, products and orders")
+        self.step("3/6 seed customers, products and orders")
         self.seed()
+        self.step(
+            "4/6 pre-flight: a writer holds shop_customer open while 0003 adds a foreign key to "
+            "it: manage.py safemigrate shop 0003"
+        )
+        writer = sql.SQL("UPDATE {} SET name = name WHERE id = 1").format(
+            sql.Identifier("shop_customer")
+        )
+        with Blocker(writer, PARTIAL_TARGET, hold, self.note):
+            self.manage("safemigrate", *PREFLIGHT_TARGET)
         command = " ".join(["safemigrate", *GUARDED_OPTIONS])
-        self.step(f"4/5 apply the rest while a reader holds shop_order: manage.py {command}")
-        with Blocker("shop_order", ("shop", "0003_auditlog"), hold, self.note):
+        self.step(f"5/6 lock timeouts: a reader holds shop_order: manage.py {command}")
+        reader = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("shop_order"))
+        with Blocker(reader, PREFLIGHT_TARGET, hold, self.note):
             self.manage("safemigrate", *GUARDED_OPTIONS)
-        self.step("5/5 admin user")
+        self.show_history()
+        self.step("6/6 admin user")
         self.create_admin()
         self.stdout.write(
             self.style.SUCCESS("\nThe demo database is ready. Open the admin with:")
@@ -176,6 +193,20 @@ class Command(BaseCommand):
             for n in range(200)
         )
         self.note(f"{len(customers)} customers, {len(products)} products, 200 orders")
+
+    def show_history(self) -> None:
+        """Print what the run history recorded of the guarded run, as the admin shows it."""
+        from safemigrate.models import MigrationRun
+
+        self.note("the run history recorded (admin: /admin/safemigrate/run/):")
+        retried = MigrationRun.objects.filter(attempts__number__gt=1).distinct()
+        for record in retried.prefetch_related("attempts"):
+            attempts = list(record.attempts.all())
+            pids = sorted({b["pid"] for a in attempts for b in a.blockers})
+            self.note(
+                f"  {record.app_label}.{record.name}: {record.status} after {len(attempts)} "
+                f"attempts ({', '.join(a.outcome for a in attempts)}); blockers: {pids}"
+            )
 
     def create_admin(self) -> None:
         user_model = get_user_model()
