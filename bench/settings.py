@@ -28,8 +28,14 @@ INSTALLED_APPS = [
     "bench.benchapp",
 ]
 
+_SERVER = dj_database_url.parse(devdb.database_url())
 DATABASES = {
-    "default": {**dj_database_url.parse(devdb.database_url()), "NAME": BENCH_DATABASE},
+    "default": {
+        **_SERVER,
+        "NAME": BENCH_DATABASE,
+        # So that the benchmark can watch the migration's sessions in pg_stat_activity.
+        "OPTIONS": {**_SERVER.get("OPTIONS", {}), "application_name": "bench migration"},
+    },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

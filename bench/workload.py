@@ -1,0 +1,178 @@
+"""The traffic of the lock-stall benchmark: client processes, and the long transaction.
+
+Each client is a process of its own with its own connection, as the workers of a web app are,
+so that one client stuck behind a lock never delays another's measurement. A client sends
+point SELECTs and UPDATEs by primary key on a fixed schedule and measures each operation from
+when it was *due*, not from when it was sent: a client stuck for 7 s behind a lock is charged
+for every operation it should have sent meanwhile, as users arriving during an outage would be
+(measuring from the send would hide them, "coordinated omission").
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+TABLE = "benchapp_account"
+#: The ``application_name`` of the migration's sessions (set in bench/settings.py).
+MIGRATION_APP = "bench migration"
+_SELECT = "SELECT balance FROM benchapp_account WHERE id = %s"
+_UPDATE = "UPDATE benchapp_account SET balance = balance + 1 WHERE id = %s"
+
+
+@dataclass(frozen=True)
+class ClientPlan:
+    """What one client does, and until when at the latest."""
+
+    conninfo: str
+    rows: int
+    rate: float
+    update_share: float
+    seed: int
+    deadline: float
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two operations; 0 sends the next as soon as one returns."""
+        return 1 / self.rate if self.rate > 0 else 0.0
+
+
+@dataclass
+class ClientSamples:
+    """One client's operations: when each was due (epoch seconds) and how long it waited."""
+
+    due: array[float] = field(default_factory=lambda: array("d"))
+    latency: array[float] = field(default_factory=lambda: array("d"))
+    errors: int = 0
+
+
+def run_client(plan: ClientPlan, ready: Any, stop: Any, out: Any) -> None:
+    """Run one client until ``stop`` is set or its deadline passes, then send its samples.
+
+    ``ready``, ``stop`` and ``out`` are a multiprocessing Queue, Event and Queue. A statement
+    timeout that ends at the deadline keeps a client from outliving the benchmark even if a
+    lock is never released.
+    """
+    rng = random.Random(plan.seed)
+    samples = ClientSamples()
+    budget_ms = max(1000, int((plan.deadline - time.time()) * 1000))
+    with psycopg.connect(
+        plan.conninfo, autocommit=True, application_name=f"bench client {plan.seed}"
+    ) as conn:
+        conn.execute(f"SET statement_timeout = {budget_ms}")
+        ready.put(plan.seed)
+        # Due times are kept on the monotonic clock and reported on the wall clock, which is
+        # what the parent process can compare with its own events.
+        epoch_offset = time.time() - time.monotonic()
+        deadline = plan.deadline - epoch_offset
+        due = time.monotonic()
+        while not stop.is_set() and due < deadline:
+            now = time.monotonic()
+            if due > now:
+                time.sleep(due - now)
+            query = _UPDATE if rng.random() < plan.update_share else _SELECT
+            try:
+                conn.execute(query, [rng.randint(1, plan.rows)])
+            except psycopg.Error:
+                samples.errors += 1
+            samples.due.append(due + epoch_offset)
+            samples.latency.append(time.monotonic() - due)
+            due = due + plan.interval if plan.interval else time.monotonic()
+    out.put((plan.seed, samples.due.tobytes(), samples.latency.tobytes(), samples.errors))
+
+
+def decode_samples(due: bytes, latency: bytes, errors: int) -> ClientSamples:
+    """Rebuild a client's samples from what it sent through the queue."""
+    samples = ClientSamples(errors=errors)
+    samples.due.frombytes(due)
+    samples.latency.frombytes(latency)
+    return samples
+
+
+class Blocker(threading.Thread):
+    """A long report: a transaction that reads the table, then stays open for ``seconds``.
+
+    The read leaves it holding ACCESS SHARE on the table until it commits. That blocks no
+    reader or writer, only ACCESS EXCLUSIVE, which is what an ALTER TABLE needs; a migration
+    without a short lock timeout then waits in the lock queue, and every query on the table
+    queues behind the migration.
+    """
+
+    def __init__(self, conninfo: str, seconds: float) -> None:
+        super().__init__(name="bench blocker", daemon=True)
+        self.conninfo = conninfo
+        self.seconds = seconds
+        self.locked = threading.Event()
+        self.started_at = 0.0
+        self.ended_at = 0.0
+        self.pid = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with psycopg.connect(self.conninfo, application_name="bench blocker") as conn:
+                self.pid = conn.info.backend_pid
+                self.started_at = time.time()
+                conn.execute(f"SELECT count(*) FROM {TABLE}")
+                self.locked.set()
+                remaining = self.seconds - (time.time() - self.started_at)
+                # Sleeping in the server keeps the session "active", as a slow query would be.
+                conn.execute("SELECT pg_sleep(%s)", [max(0.0, remaining)])
+            # Leaving the block committed the transaction and so released the lock.
+            self.ended_at = time.time()
+        except BaseException as error:
+            self.error = error
+            self.ended_at = time.time()
+            self.locked.set()
+
+
+class MigrationWatcher(threading.Thread):
+    """Sample from outside how long the migration's sessions spend waiting for a lock.
+
+    This is what makes the clients stall: while a session waits for ACCESS EXCLUSIVE, every
+    later lock request on the table queues behind it. It also tells whether the migration met
+    the blocker at all (a Django start-up slower than the blocker would make a run meaningless).
+    """
+
+    def __init__(self, conninfo: str, interval: float = 0.01) -> None:
+        super().__init__(name="bench watcher", daemon=True)
+        self.conninfo = conninfo
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.first_seen: float | None = None
+        self.lock_wait_s = 0.0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with psycopg.connect(
+                self.conninfo, autocommit=True, application_name="bench watcher"
+            ) as conn:
+                self._watch(conn)
+        except BaseException as error:
+            self.error = error
+
+    def _watch(self, conn: psycopg.Connection[Any]) -> None:
+        last = time.time()
+        while not self.stopping.wait(self.interval):
+            waits = conn.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE application_name = %s",
+                [MIGRATION_APP],
+            ).fetchall()
+            now = time.time()
+            if waits and self.first_seen is None:
+                self.first_seen = now
+            if any(wait == "Lock" for (wait,) in waits):
+                self.lock_wait_s += now - last
+            last = now
+
+    def stop(self) -> None:
+        """Stop sampling and wait for the thread to end."""
+        self.stopping.set()
+        self.join(timeout=10)
