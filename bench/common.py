@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import django
 import psycopg
@@ -25,7 +26,6 @@ from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-DEFAULT_DATABASE = "safemigrate_bench"
 # Written on the database at creation: only a database bearing it is ever emptied.
 MARKER = "created by safemigrate's bench/ scripts; safe to drop"
 
@@ -76,32 +76,42 @@ class BenchDatabase:
     def ensure(self) -> None:
         """Create the database if it is missing; refuse one that the benchmark did not create."""
         with psycopg.connect(self.url, autocommit=True) as admin:
-            row = admin.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                [self.name],
-            ).fetchone()
-            if row is None:
+            if self._marker(admin) is None:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
                 admin.execute(
                     sql.SQL("COMMENT ON DATABASE {} IS {}").format(
                         sql.Identifier(self.name), sql.Literal(MARKER)
                     )
                 )
-            elif row[0] != MARKER:
-                raise SystemExit(
-                    f"Database {self.name!r} exists and was not created by the benchmark, which "
-                    "empties its database between runs. Fix: pass --database with another name."
-                )
+            self._check_ours(admin)
 
     def reset(self) -> None:
         """Empty the database: drop and recreate its ``public`` schema.
 
-        Emptying the schema rather than dropping the database needs no right beyond owning it,
-        and no other session can be connected to it in between.
+        Emptying the schema rather than dropping the database needs no right beyond owning it.
+        The marker is checked every time: another program may have dropped and recreated a
+        database of the same name since the benchmark started.
         """
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            self._check_ours(admin)
         with self.connect() as conn:
             conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
             conn.execute("CREATE SCHEMA public")
+
+    def _marker(self, admin: psycopg.Connection[Any]) -> tuple[str | None] | None:
+        """Return the database's comment as a 1-tuple, or None when there is no such database."""
+        return admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [self.name],
+        ).fetchone()
+
+    def _check_ours(self, admin: psycopg.Connection[Any]) -> None:
+        marker = self._marker(admin)
+        if marker is None or marker[0] != MARKER:
+            raise SystemExit(
+                f"Database {self.name!r} was not created by the benchmark, which empties its "
+                "database between runs. Fix: pass --database with another name."
+            )
 
     def server_version(self) -> str:
         """Return the server's version, e.g. ``15.20``, for the results."""

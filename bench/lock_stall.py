@@ -11,7 +11,7 @@ completed, the migration's wall time, and whether it applied.
     python bench/lock_stall.py --rows 10000 --blocker-seconds 2  # a quick look
 
 The database is ``DATABASE_URL``'s server (else the embedded one), in a database of the
-benchmark's own (``--database``, default ``safemigrate_bench``). See bench/README.md.
+benchmark's own (``--database``, default ``safemigrate_bench_stall``). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ from bench.workload import (
 )
 
 SETTINGS = "bench.settings"
+#: Its own database, so that it can run alongside overhead.py (and other benchmarks).
+DATABASE = "safemigrate_bench_stall"
 NEW_COLUMN = "note"
 BASELINE_S = 1.0  # traffic with no blocker and no migration, for comparison
 TAIL_S = 1.0  # traffic after both are gone: the queue behind a migration drains here
@@ -105,9 +107,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="migrate,safemigrate",
         help=f"comma-separated, in order; choices: {', '.join(TOOLS)} (migrate,safemigrate)",
     )
-    parser.add_argument(
-        "--database", default=common.DEFAULT_DATABASE, help="the benchmark's own database name"
-    )
+    parser.add_argument("--database", default=DATABASE, help="the benchmark's own database name")
     parser.add_argument(
         "--trace",
         action="store_true",

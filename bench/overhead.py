@@ -30,6 +30,8 @@ if __package__ in (None, ""):  # run as ``python bench/overhead.py``
 from bench import common
 
 SETTINGS = "bench.overhead_settings"
+#: Its own database, so that it can run alongside lock_stall.py (and other benchmarks).
+DATABASE = "safemigrate_bench_overhead"
 TARGET_RATIO = 1.2
 
 
@@ -65,9 +67,7 @@ class Timings:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7, help="timed runs of each command (7)")
-    parser.add_argument(
-        "--database", default=common.DEFAULT_DATABASE, help="the benchmark's own database name"
-    )
+    parser.add_argument("--database", default=DATABASE, help="the benchmark's own database name")
     parser.add_argument(
         "--variant",
         action="append",

@@ -12,7 +12,7 @@ import os
 from example_project.settings import *  # noqa: F403
 from example_project.settings import DATABASES
 
-BENCH_DATABASE = os.environ.get("SAFEMIGRATE_BENCH_DATABASE", "safemigrate_bench")
+BENCH_DATABASE = os.environ.get("SAFEMIGRATE_BENCH_DATABASE", "safemigrate_bench_overhead")
 DATABASES = {"default": {**DATABASES["default"], "NAME": BENCH_DATABASE}}
 
 # The example project sets none: safemigrate's defaults, unless a variant asks otherwise.

@@ -1,8 +1,9 @@
 """Settings for the lock-stall benchmark: safemigrate plus one app with a hot table.
 
 The server is the one ``devdb`` names (``DATABASE_URL`` or the embedded PostgreSQL), but the
-database is the benchmark's own (``SAFEMIGRATE_BENCH_DATABASE``, default ``safemigrate_bench``),
-which the benchmark creates and empties between runs: it never writes into anyone else's.
+database is the benchmark's own (``SAFEMIGRATE_BENCH_DATABASE``, default
+``safemigrate_bench_stall``), which the benchmark creates and empties between runs: it never
+writes into anyone else's.
 ``SAFEMIGRATE_BENCH_SETTINGS`` (JSON) lets a variant change safemigrate's settings; the headline
 figures use none, i.e. safemigrate's defaults.
 """
@@ -16,7 +17,7 @@ import dj_database_url
 
 import devdb
 
-BENCH_DATABASE = os.environ.get("SAFEMIGRATE_BENCH_DATABASE", "safemigrate_bench")
+BENCH_DATABASE = os.environ.get("SAFEMIGRATE_BENCH_DATABASE", "safemigrate_bench_stall")
 
 SECRET_KEY = "safemigrate-bench-not-a-secret"
 DEBUG = False
