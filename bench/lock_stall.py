@@ -52,7 +52,6 @@ from bench.workload import (
     ClientPlan,
     ClientSamples,
     MigrationWatcher,
-    decode_samples,
     run_client,
 )
 
@@ -187,7 +186,7 @@ def collect(
     processes: Sequence[multiprocessing.process.BaseProcess], out: Any
 ) -> list[ClientSamples]:
     """Receive every client's samples, then wait for the processes to exit."""
-    clients = [decode_samples(*out.get(timeout=60)[1:]) for _ in processes]
+    clients = [ClientSamples.decode(*out.get(timeout=60)) for _ in processes]
     for process in processes:
         process.join(timeout=30)
     return clients
@@ -207,11 +206,11 @@ def migration_applied(database: common.BenchDatabase) -> bool:
 
 
 def write_trace(tool: Tool, clients: Sequence[ClientSamples], origin: float) -> None:
-    """Write each operation as ``client,due_s,latency_ms``, due times from ``origin``."""
-    lines = ["client,due_s,latency_ms"]
+    """Write each operation as ``client,due_s,latency_ms,delay_ms``, due times from ``origin``."""
+    lines = ["client,due_s,latency_ms,delay_ms"]
     for number, samples in enumerate(clients, start=1):
-        for due, latency in zip(samples.due, samples.latency, strict=True):
-            lines.append(f"{number},{due - origin:.4f},{latency * 1000:.3f}")
+        for due, latency, delay in zip(samples.due, samples.latency, samples.delay, strict=True):
+            lines.append(f"{number},{due - origin:.4f},{latency * 1000:.3f},{delay * 1000:.3f}")
     path = common.save_results(f"trace-{tool.label}", "\n".join(lines), suffix=".csv")
     print(f"   trace: {path.relative_to(common.ROOT)}")
 

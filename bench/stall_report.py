@@ -45,11 +45,18 @@ class MigrationRun:
 
 @dataclass(frozen=True)
 class Stats:
-    """Latency figures of the operations due in one window of time, in milliseconds."""
+    """Figures of the operations due in one window of time, in milliseconds.
+
+    ``worst_ms``, ``p99_ms`` and ``p50_ms`` are latencies (send to reply): how long a query
+    was stuck. The delays count from when the operation was due, queueing included: a stall
+    shows in few latencies (one per client) but in many delays.
+    """
 
     worst_ms: float
     p99_ms: float
     p50_ms: float
+    worst_delay_ms: float
+    p99_delay_ms: float
     ops: int
     over_target: int
     worst_at: float
@@ -57,18 +64,20 @@ class Stats:
     @classmethod
     def of(cls, clients: Sequence[ClientSamples], start: float, end: float) -> Stats:
         """Compute the figures of every client's operations due in ``[start, end)``."""
-        pairs = [
-            (latency * 1000, due)
+        picked = [
+            (latency * 1000, delay * 1000, due)
             for samples in clients
-            for due, latency in zip(samples.due, samples.latency, strict=True)
+            for due, latency, delay in zip(samples.due, samples.latency, samples.delay, strict=True)
             if start <= due < end
         ]
-        latencies = sorted(latency for latency, _ in pairs)
-        worst_ms, worst_at = max(pairs, default=(0.0, start))
+        latencies = sorted(latency for latency, _, _ in picked)
+        worst_ms, _, worst_at = max(picked, default=(0.0, 0.0, start))
         return cls(
             worst_ms=worst_ms,
             p99_ms=common.percentile(latencies, 0.99),
             p50_ms=common.percentile(latencies, 0.50),
+            worst_delay_ms=max((delay for _, delay, _ in picked), default=0.0),
+            p99_delay_ms=common.percentile(sorted(delay for _, delay, _ in picked), 0.99),
             ops=len(latencies),
             over_target=sum(1 for latency in latencies if latency > TARGET_STALL_MS),
             worst_at=worst_at,
@@ -114,6 +123,8 @@ HEADER = (
     "worst stall",
     "p99",
     "p50",
+    "worst delay",
+    "p99 delay",
     "ops",
     f"ops > {TARGET_STALL_MS:.0f} ms",
     "migration wall time",
@@ -123,7 +134,7 @@ HEADER = (
 
 CONTEXT_HEADER = (
     "tool",
-    "baseline worst / p99",
+    "baseline worst / p99 / worst delay",
     "migration queued for a lock",
     "worst op due at",
     "blocker left at migration start",
@@ -155,6 +166,8 @@ def row(outcome: Outcome) -> list[str]:
         f"{stats.worst_ms:,.0f} ms",
         f"{stats.p99_ms:,.1f} ms",
         f"{stats.p50_ms:.2f} ms",
+        f"{stats.worst_delay_ms:,.0f} ms",
+        f"{stats.p99_delay_ms:,.1f} ms",
         f"{stats.ops:,}",
         f"{stats.over_target:,}",
         f"{outcome.migration_s:.2f} s",
@@ -167,7 +180,8 @@ def context_row(outcome: Outcome) -> list[str]:
     migration = outcome.migration
     return [
         outcome.tool.label,
-        f"{outcome.baseline.worst_ms:.1f} / {outcome.baseline.p99_ms:.1f} ms",
+        f"{outcome.baseline.worst_ms:.0f} / {outcome.baseline.p99_ms:.1f} / "
+        f"{outcome.baseline.worst_delay_ms:.0f} ms",
         f"{migration.lock_wait_s:.2f} s",
         f"{outcome.during.worst_at - migration.started:+.2f} s",
         f"{outcome.blocker_end - migration.started:.2f} s",

@@ -2,10 +2,12 @@
 
 Each client is a process of its own with its own connection, as the workers of a web app are,
 so that one client stuck behind a lock never delays another's measurement. A client sends
-point SELECTs and UPDATEs by primary key on a fixed schedule and measures each operation from
-when it was *due*, not from when it was sent: a client stuck for 7 s behind a lock is charged
-for every operation it should have sent meanwhile, as users arriving during an outage would be
-(measuring from the send would hide them, "coordinated omission").
+point SELECTs and UPDATEs by primary key on a fixed schedule and times each operation twice:
+its *latency*, from send to reply, which is what a lock stalls; and its *delay*, from when it
+was due to the reply. A client stuck for 7 s is charged, in delay, for every operation it
+should have sent meanwhile, as users arriving during an outage would be (latency alone hides
+them: "coordinated omission"). Delay also counts a client process that the machine was too
+busy to run on time, so it is the noisier of the two.
 """
 
 from __future__ import annotations
@@ -45,11 +47,25 @@ class ClientPlan:
 
 @dataclass
 class ClientSamples:
-    """One client's operations: when each was due (epoch seconds) and how long it waited."""
+    """One client's operations: when each was due (epoch seconds), its latency and its delay."""
 
     due: array[float] = field(default_factory=lambda: array("d"))
     latency: array[float] = field(default_factory=lambda: array("d"))
+    delay: array[float] = field(default_factory=lambda: array("d"))
     errors: int = 0
+
+    def encode(self) -> tuple[bytes, bytes, bytes, int]:
+        """Return the samples in a compact form to send through a multiprocessing queue."""
+        return self.due.tobytes(), self.latency.tobytes(), self.delay.tobytes(), self.errors
+
+    @classmethod
+    def decode(cls, due: bytes, latency: bytes, delay: bytes, errors: int) -> ClientSamples:
+        """Rebuild a client's samples from what ``encode`` returned."""
+        samples = cls(errors=errors)
+        samples.due.frombytes(due)
+        samples.latency.frombytes(latency)
+        samples.delay.frombytes(delay)
+        return samples
 
 
 def run_client(plan: ClientPlan, ready: Any, stop: Any, out: Any) -> None:
@@ -77,22 +93,17 @@ def run_client(plan: ClientPlan, ready: Any, stop: Any, out: Any) -> None:
             if due > now:
                 time.sleep(due - now)
             query = _UPDATE if rng.random() < plan.update_share else _SELECT
+            sent = time.monotonic()
             try:
                 conn.execute(query, [rng.randint(1, plan.rows)])
             except psycopg.Error:
                 samples.errors += 1
+            replied = time.monotonic()
             samples.due.append(due + epoch_offset)
-            samples.latency.append(time.monotonic() - due)
-            due = due + plan.interval if plan.interval else time.monotonic()
-    out.put((plan.seed, samples.due.tobytes(), samples.latency.tobytes(), samples.errors))
-
-
-def decode_samples(due: bytes, latency: bytes, errors: int) -> ClientSamples:
-    """Rebuild a client's samples from what it sent through the queue."""
-    samples = ClientSamples(errors=errors)
-    samples.due.frombytes(due)
-    samples.latency.frombytes(latency)
-    return samples
+            samples.latency.append(replied - sent)
+            samples.delay.append(replied - due)
+            due = due + plan.interval if plan.interval else replied
+    out.put(samples.encode())
 
 
 class Blocker(threading.Thread):
