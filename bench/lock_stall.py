@@ -86,8 +86,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rate",
         type=float,
-        default=250.0,
-        help="operations per second per client, 0 for as fast as possible (250)",
+        default=100.0,
+        help="operations per second per client, 0 for as fast as possible (100)",
     )
     parser.add_argument(
         "--update-share",
