@@ -106,6 +106,7 @@ class BenchDatabase:
         ).fetchone()
 
     def _check_ours(self, admin: psycopg.Connection[Any]) -> None:
+        """Stop unless the database bears the benchmark's mark: it may hold someone's data."""
         marker = self._marker(admin)
         if marker is None or marker[0] != MARKER:
             raise SystemExit(

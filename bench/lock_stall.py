@@ -74,6 +74,7 @@ TOOLS = {
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Read the options, and turn ``--tools`` and ``--variant`` into the Tools to run."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the table (1000000)")
     parser.add_argument(
@@ -294,6 +295,7 @@ def run_tool(database: common.BenchDatabase, tool: Tool, args: argparse.Namespac
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run every tool in turn on the same starting state, then report them side by side."""
     args = parse_args(argv)
     database = common.bench_database(args.database)
     server = database.server_version()

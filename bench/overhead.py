@@ -61,6 +61,7 @@ class Timings:
 
     @property
     def median(self) -> float:
+        """The median run: one slow run, common on a shared machine, does not move it."""
         return statistics.median(self.seconds)
 
     def paired_ratio(self, reference: Timings) -> float:
@@ -75,6 +76,7 @@ class Timings:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Read the options, and turn each ``--variant`` into one more Command to time."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7, help="timed runs of each command (7)")
     parser.add_argument("--database", default=DATABASE, help="the benchmark's own database name")
@@ -196,6 +198,7 @@ def report(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Time every command on the benchmark's database and report the medians and ratios."""
     args = parse_args(argv)
     database = common.bench_database(args.database)
     server = database.server_version()

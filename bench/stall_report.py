@@ -99,6 +99,7 @@ class Outcome:
 
     @property
     def migration_s(self) -> float:
+        """The migration's wall time, from launching the command to its exit."""
         return self.migration.ended - self.migration.started
 
     @property
@@ -108,6 +109,7 @@ class Outcome:
 
     @property
     def meets_target(self) -> bool:
+        """Whether the issue's target holds: worst stall <= 300 ms and the migration applied."""
         return self.applied and self.during.worst_ms <= TARGET_STALL_MS
 
     @property
@@ -160,6 +162,7 @@ def describe_attempts(outcomes: Sequence[str]) -> str:
 
 
 def row(outcome: Outcome) -> list[str]:
+    """Return the figures the issue asks for, for one tool (see HEADER)."""
     stats = outcome.during
     return [
         outcome.tool.label,
@@ -177,6 +180,8 @@ def row(outcome: Outcome) -> list[str]:
 
 
 def context_row(outcome: Outcome) -> list[str]:
+    """Return what tells a stall apart from noise, and a valid run from one that met no
+    blocker (see CONTEXT_HEADER)."""
     migration = outcome.migration
     return [
         outcome.tool.label,
@@ -193,6 +198,7 @@ def context_row(outcome: Outcome) -> list[str]:
 
 
 def verdict(outcome: Outcome) -> str:
+    """Say whether a safemigrate run meets the issue's target, or could not tell."""
     if not outcome.met_blocker:
         return (
             f"- {outcome.tool.label}: invalid run, the migration never met the blocker "
@@ -206,6 +212,7 @@ def verdict(outcome: Outcome) -> str:
 
 
 def describe_setup(args: argparse.Namespace, server: str) -> str:
+    """Describe the run's parameters and machine, without which its figures mean little."""
     env = common.environment()
     variants = "".join(
         f"; {tool.label} runs with SAFEMIGRATE = {json.dumps(tool.safemigrate_settings)}"

@@ -122,13 +122,12 @@ class Blocker(threading.Thread):
         self.locked = threading.Event()
         self.started_at = 0.0
         self.ended_at = 0.0
-        self.pid = 0
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        """Hold the lock; an error is kept for the main thread, which raises it after the run."""
         try:
             with psycopg.connect(self.conninfo, application_name="bench blocker") as conn:
-                self.pid = conn.info.backend_pid
                 self.started_at = time.time()
                 conn.execute(f"SELECT count(*) FROM {TABLE}")
                 self.locked.set()
@@ -156,11 +155,11 @@ class MigrationWatcher(threading.Thread):
         self.conninfo = conninfo
         self.interval = interval
         self.stopping = threading.Event()
-        self.first_seen: float | None = None
         self.lock_wait_s = 0.0
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        """Sample until stopped; an error is kept for the main thread, as the blocker's is."""
         try:
             with psycopg.connect(
                 self.conninfo, autocommit=True, application_name="bench watcher"
@@ -170,6 +169,7 @@ class MigrationWatcher(threading.Thread):
             self.error = error
 
     def _watch(self, conn: psycopg.Connection[Any]) -> None:
+        """Add up the time between samples that found a migration session waiting for a lock."""
         last = time.time()
         while not self.stopping.wait(self.interval):
             waits = conn.execute(
@@ -177,8 +177,6 @@ class MigrationWatcher(threading.Thread):
                 [MIGRATION_APP],
             ).fetchall()
             now = time.time()
-            if waits and self.first_seen is None:
-                self.first_seen = now
             if any(wait == "Lock" for (wait,) in waits):
                 self.lock_wait_s += now - last
             last = now
