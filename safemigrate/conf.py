@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "STATEMENT_TIMEOUT": "10min",
     "CONCURRENT_STATEMENT_TIMEOUT": 0,
     "RETRIES": 30,
-    "RETRY_BACKOFF": "100ms",
+    "RETRY_BACKOFF": "250ms",
     "RETRY_BACKOFF_MAX": "3s",
     "RETRY_DEADLINE": "10min",
     "PREFLIGHT": True,

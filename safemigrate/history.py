@@ -34,7 +34,8 @@ class MigrationLog:
     attempts: list[Attempt] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     finished: bool = False
-    children_saved: bool = False
+    #: What the database has of this log: nothing, the started record, or all of it.
+    written: str = "nothing"
     clock: float = field(default_factory=time.monotonic)
 
     @property
@@ -69,6 +70,7 @@ class History:
         self.deferred = False
         self.warning: str | None = None
         self._tables_exist = False
+        self._run_changed = True
         self._clock = time.monotonic()
 
     def begin(self) -> None:
@@ -85,6 +87,7 @@ class History:
         self.run.error = error
         self.run.finished_at = now()
         self.run.duration_ms = int((time.monotonic() - self._clock) * 1000)
+        self._run_changed = True
         self.deferred = False
         self.sync()
 
@@ -108,9 +111,14 @@ class History:
             Run.objects.using(self.alias).filter(status=Status.RUNNING).exclude(
                 pk=self.run.pk
             ).update(status=Status.INTERRUPTED)
-        self.run.save(using=self.alias)
+        if self._run_changed:
+            self.run.save(using=self.alias)
+            self._run_changed = False
+        # Only what changed since the last sync: a run of hundreds of migrations must not
+        # rewrite every earlier record after each one.
         for log in self.migrations:
-            self._write_migration(log)
+            if log.written != "all":
+                self._write_migration(log)
 
     def _check_tables(self) -> bool:
         from django.db import connections
@@ -120,13 +128,16 @@ class History:
             return all(postgres.relation_exists(cursor, m._meta.db_table) for m in tables)
 
     def _write_migration(self, log: MigrationLog) -> None:
+        if log.written == "started" and not log.finished:
+            return
         log.record.run = self.run
         log.record.save(using=self.alias)
-        if log.finished and not log.children_saved:
+        log.written = "started"
+        if log.finished:
             for attempt in log.attempts:
                 attempt.migration = log.record
             for statement in log.statements:
                 statement.migration = log.record
             Attempt.objects.using(self.alias).bulk_create(log.attempts)
             Statement.objects.using(self.alias).bulk_create(log.statements)
-            log.children_saved = True
+            log.written = "all"
