@@ -104,15 +104,15 @@ class MigrationGuard:
         finally:
             if self.connection.is_usable():
                 with self.connection.cursor() as cursor:
-                    for name, value in saved.items():
-                        postgres.set_setting(cursor.cursor, name, value, local=False)
+                    postgres.set_settings(cursor.cursor, saved, local=False)
 
     @staticmethod
     def _set_timeouts(raw_cursor: Any, policy: Policy, *, local: bool) -> None:
-        postgres.set_setting(raw_cursor, "lock_timeout", str(policy.lock_timeout_ms), local=local)
-        postgres.set_setting(
-            raw_cursor, "statement_timeout", str(policy.statement_timeout_ms), local=local
-        )
+        values = {
+            "lock_timeout": str(policy.lock_timeout_ms),
+            "statement_timeout": str(policy.statement_timeout_ms),
+        }
+        postgres.set_settings(raw_cursor, values, local=local)
 
     # -- every statement -----------------------------------------------------------------
 
@@ -188,7 +188,7 @@ class MigrationGuard:
 
     def _watch(self, infos: tuple[StatementInfo, ...], policy: Policy) -> Any:
         """Poll for blockers while a statement that may wait for a lock runs."""
-        if not any(info.is_ddl or not info.parsed for info in infos):
+        if not any(info.may_wait_for_locks(self.run.created_tables) for info in infos):
             return nullcontext()
         interval_ms = policy.lock_timeout_ms / 3 if policy.lock_timeout_ms else 500
         poll_s = min(max(interval_ms, 20), 500) / 1000

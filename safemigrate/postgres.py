@@ -173,6 +173,9 @@ def current_settings(cursor: Any, names: list[str]) -> dict[str, str]:
     return dict(cursor.fetchall())
 
 
-def set_setting(cursor: Any, name: str, value: str, *, local: bool) -> None:
-    """``SET [LOCAL] name = value``, with the value as a parameter (SET takes none)."""
-    cursor.execute("SELECT set_config(%s, %s, %s)", [name, value, local])
+def set_settings(cursor: Any, values: dict[str, str], *, local: bool) -> None:
+    """``SET [LOCAL] name = value`` for each, in one round trip, values as parameters."""
+    calls = ", ".join(["set_config(%s, %s, %s)"] * len(values))
+    cursor.execute(
+        f"SELECT {calls}", [part for name, value in values.items() for part in (name, value, local)]
+    )

@@ -83,11 +83,27 @@ class StatementInfo:
         """The strongest lock mode the statement takes, if any."""
         return max((lock.mode for lock in self.locks), default=None)
 
+    def may_wait_for_locks(self, created: set[str]) -> bool:
+        """Whether the statement may queue for a lock another session holds.
+
+        DML is left out (it conflicts only with the strong locks a migration itself takes), and
+        so are locks on tables this run created, which nobody else uses yet.
+        """
+        if not self.parsed:
+            return True
+        if any(lock.name not in created for lock in self.locks if lock.mode > _M.ROW_EXCLUSIVE):
+            return True
+        return self.is_ddl and not self.locks and self.kind not in _LOCK_FREE_CREATES
+
     @property
     def is_ddl(self) -> bool:
         """Whether the statement changes schema (and so takes locks ordinary traffic waits on)."""
         return self.kind not in _DML_KINDS and self.parsed
 
+
+# Statements that create a new object and lock no existing relation (inline foreign keys are
+# read into ``locks``).
+_LOCK_FREE_CREATES = {"CreateStmt", "CreateSeqStmt", "CreateTableAsStmt"}
 
 _DML_KINDS = {
     "SelectStmt",
@@ -175,6 +191,23 @@ def _rename(stmt: ast.RenameStmt) -> list[RelationLock]:
     return [RelationLock(relation_name(stmt.relation), _M.ACCESS_EXCLUSIVE)]
 
 
+def _create_table(stmt: ast.CreateStmt) -> list[RelationLock]:
+    """A new table's inline foreign keys lock the tables they reference."""
+    constraints = []
+    for element in stmt.tableElts or ():
+        if isinstance(element, ast.Constraint):
+            constraints.append(element)
+        elif isinstance(element, ast.ColumnDef):
+            constraints.extend(
+                c for c in element.constraints or () if isinstance(c, ast.Constraint)
+            )
+    return [
+        RelationLock(relation_name(constraint.pktable), _M.SHARE_ROW_EXCLUSIVE)
+        for constraint in constraints
+        if constraint.contype == ConstrType.CONSTR_FOREIGN
+    ]
+
+
 def _dml(stmt: Any) -> list[RelationLock]:
     return [RelationLock(relation_name(stmt.relation), _M.ROW_EXCLUSIVE)]
 
@@ -183,6 +216,7 @@ def _locks_of(stmt: ast.Node) -> list[RelationLock]:
     handlers: dict[type[ast.Node], Any] = {
         ast.AlterTableStmt: _alter_table,
         ast.IndexStmt: _index,
+        ast.CreateStmt: _create_table,
         ast.DropStmt: _drop,
         ast.RenameStmt: _rename,
         ast.UpdateStmt: _dml,

@@ -130,3 +130,28 @@ def test_mixed_case_tables_resolve_for_catalog_lookups():
             assert locked_table(cursor, '"NoSuchTable"', via_index=False) is None
         finally:
             cursor.execute('DROP TABLE "MixedCase"')
+
+
+def test_inline_foreign_keys_lock_the_referenced_table():
+    [info] = classify(
+        "CREATE TABLE c (id int, p int REFERENCES parent (id), "
+        "FOREIGN KEY (id) REFERENCES other (id))"
+    )
+    assert {(lock.name, lock.mode) for lock in info.locks} == {
+        ("parent", LockMode.SHARE_ROW_EXCLUSIVE),
+        ("other", LockMode.SHARE_ROW_EXCLUSIVE),
+    }
+    assert info.may_wait_for_locks(created=set())
+    assert not info.may_wait_for_locks(created={"parent", "other"})
+
+
+def test_which_statements_are_watched_for_blockers():
+    def watched(sql: str, created: tuple[str, ...] = ()) -> bool:
+        return classify(sql)[0].may_wait_for_locks(set(created))
+
+    assert watched("ALTER TABLE t ADD COLUMN a int")
+    assert not watched("ALTER TABLE t ADD COLUMN a int", ("t",))
+    assert not watched("CREATE TABLE t (id int)")
+    assert not watched("UPDATE t SET a = 1")
+    assert watched("COMMENT ON TABLE t IS 'x'")
+    assert watched("ALTER WHAT")
