@@ -10,10 +10,11 @@ runs, writes wait: it may hold locks on the very tables the history writes to.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from safemigrate import postgres
@@ -72,10 +73,11 @@ class History:
         self._tables_exist = False
         self._run_changed = True
         self._clock = time.monotonic()
+        self._pending: Future[None] | None = None
 
     def begin(self) -> None:
         """Write the run's first record and mark runs that died without ending."""
-        self.sync(close_stale=True)
+        self.sync(close_stale=True, wait=True)
 
     def migration(self, log: MigrationLog) -> None:
         self.migrations.append(log)
@@ -89,19 +91,44 @@ class History:
         self.run.duration_ms = int((time.monotonic() - self._clock) * 1000)
         self._run_changed = True
         self.deferred = False
-        self.sync()
+        self.sync(wait=True)
 
-    def sync(self, close_stale: bool = False) -> None:
-        """Write what changed, if the tables exist and no migration of ours is running."""
-        if self.sidecar is None or self.deferred or self.warning:
+    def sync(self, close_stale: bool = False, wait: bool = False) -> None:
+        """Write what changed, if the tables exist and no migration of ours is running.
+
+        The write is queued on the sidecar's thread and the migration goes on meanwhile; the
+        thread writes in order, so the last sync (``wait=True`` at the end) leaves it all saved.
+        """
+        if self.sidecar is None or self.deferred:
+            return
+        self._pending = self.sidecar.submit(lambda _cursor: self._write(close_stale))
+        if wait:
+            self._pending.result()
+
+    def _write(self, close_stale: bool) -> None:
+        if self.warning or not (close_stale or self._has_changes()):
             return
         try:
-            self.sidecar.run(lambda: self._write(close_stale))
+            self._write_in_transaction(close_stale)
         except DatabaseError as error:
             # The history must never fail a migration: say so once and carry on in memory.
             self.warning = f"the run history could not be written ({error}); it is not saved."
 
-    def _write(self, close_stale: bool) -> None:
+    def _has_changes(self) -> bool:
+        return self._run_changed or any(
+            log.written == "nothing" or (log.finished and log.written != "all")
+            for log in self.migrations
+        )
+
+    def _write_in_transaction(self, close_stale: bool) -> None:
+        with transaction.atomic(using=self.alias):
+            # One commit per sync, and no wait for its WAL flush: a crash of the server may
+            # lose the last moments of history, never the migrations themselves.
+            with connections[self.alias].cursor() as cursor:
+                postgres.set_settings(cursor, {"synchronous_commit": "off"}, local=True)
+            self._write_changes(close_stale)
+
+    def _write_changes(self, close_stale: bool) -> None:
         if not self._tables_exist:
             self._tables_exist = self._check_tables()
             if not self._tables_exist:
@@ -112,8 +139,8 @@ class History:
                 pk=self.run.pk
             ).update(status=Status.INTERRUPTED)
         if self._run_changed:
+            self._run_changed = False  # before saving: a change made meanwhile is saved next time
             self.run.save(using=self.alias)
-            self._run_changed = False
         # Only what changed since the last sync: a run of hundreds of migrations must not
         # rewrite every earlier record after each one.
         for log in self.migrations:
@@ -121,8 +148,6 @@ class History:
                 self._write_migration(log)
 
     def _check_tables(self) -> bool:
-        from django.db import connections
-
         with connections[self.alias].cursor() as cursor:
             tables = (Run, MigrationRun, Attempt, Statement)
             return all(postgres.relation_exists(cursor, m._meta.db_table) for m in tables)

@@ -112,6 +112,8 @@ _DML_KINDS = {
     "DeleteStmt",
     "MergeStmt",
     "VariableSetStmt",
+    "VariableShowStmt",
+    "TransactionStmt",
 }
 
 # Django's backends use %s placeholders; pglast needs plain SQL. A literal is enough to
