@@ -153,12 +153,15 @@ class History:
             return all(postgres.relation_exists(cursor, m._meta.db_table) for m in tables)
 
     def _write_migration(self, log: MigrationLog) -> None:
-        if log.written == "started" and not log.finished:
+        # Read once: the migration may finish while this thread writes; if it does, the sync
+        # it queues then writes the final record.
+        finished = log.finished
+        if log.written == "started" and not finished:
             return
         log.record.run = self.run
         log.record.save(using=self.alias)
         log.written = "started"
-        if log.finished:
+        if finished:
             for attempt in log.attempts:
                 attempt.migration = log.record
             for statement in log.statements:
