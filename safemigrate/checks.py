@@ -35,6 +35,8 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E015", "HISTORY", "history"),
     ("safemigrate.E016", "HISTORY_MAX_STATEMENTS", "history_max_statements"),
     ("safemigrate.E017", "TABLES", "tables"),
+    ("safemigrate.E080", "CHECKLIST", "checklist"),
+    ("safemigrate.E081", "REQUIRE_APPROVAL", "require_approval"),
 )
 
 

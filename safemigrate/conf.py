@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from safemigrate.checklist import DEFAULT_CHECKLIST, ChecklistItem, parse_checklist
 from safemigrate.exceptions import ConfigurationError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$")
@@ -35,9 +36,12 @@ DEFAULTS: dict[str, Any] = {
     "HISTORY": True,
     "HISTORY_MAX_STATEMENTS": 1000,
     "TABLES": {},
+    "CHECKLIST": None,
+    "REQUIRE_APPROVAL": None,
 }
 
 POOLER_CHOICES = ("auto", "none", "session", "transaction")
+APPROVAL_CHOICES = (None, "errors", "all")
 TABLE_POLICY_KEYS = ("LOCK_TIMEOUT", "STATEMENT_TIMEOUT", "RETRIES")
 
 
@@ -211,6 +215,24 @@ class Settings:
                 "e.g. {'shop_order': {'LOCK_TIMEOUT': '100ms', 'RETRIES': 60}}."
             )
         return {str(table): parse_table_policy(str(table), policy) for table, policy in raw.items()}
+
+    @property
+    def checklist(self) -> list[ChecklistItem]:
+        """The review checklist, ``{section: [item, ...]}``; ``None`` is the seed's checklist."""
+        raw = self._raw("CHECKLIST")
+        return parse_checklist(DEFAULT_CHECKLIST if raw is None else raw)
+
+    @property
+    def require_approval(self) -> str | None:
+        """Which migrations need an approved review to run: none, ``errors`` or ``all``."""
+        return parse_approval(self._raw("REQUIRE_APPROVAL"), "SAFEMIGRATE['REQUIRE_APPROVAL']")
+
+
+def parse_approval(value: object, name: str) -> str | None:
+    """Validate an approval mode: ``None`` (no gate), ``"errors"`` or ``"all"``."""
+    if value not in APPROVAL_CHOICES:
+        raise ConfigurationError(f"{name} must be None, 'errors' or 'all', not {value!r}.")
+    return None if value is None else str(value)
 
 
 conf = Settings()

@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: Locks could not be had: retries ran out, or another run holds the run lock.
     LOCKED_OUT = 3
+    #: The approval gate refused: a migration needs an approved review first. Nothing ran.
+    NOT_APPROVED = 4
 
 
 class SafemigrateError(Exception):
@@ -48,6 +50,12 @@ class PoolerUnsafe(SafemigrateError):
     """The connection goes through a transaction pooler that would drop session settings."""
 
     exit_code = ExitCode.USAGE
+
+
+class ApprovalRequired(SafemigrateError):
+    """``REQUIRE_APPROVAL`` (or ``--require-approval``) refused migrations nobody approved."""
+
+    exit_code = ExitCode.NOT_APPROVED
 
 
 class BlockedByLongTransaction(SafemigrateError):

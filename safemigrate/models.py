@@ -3,10 +3,14 @@ its Attempts (each with the sessions that blocked it) and the Statements it exec
 
 The history is written by ``safemigrate.history`` on a side connection; nothing else
 writes these tables, and the admin shows them read-only.
+
+Reviews are the one thing people change: a Review per migration, with who ticked which
+checklist item (ReviewTick) and who approved it.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -37,6 +41,12 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        # The admin's history list filters by status or database and always sorts newest
+        # first: these keep its pages index scans at any history size.
+        indexes = [
+            models.Index(fields=["status", "-started_at"], name="safemigrate_run_status_idx"),
+            models.Index(fields=["database", "-started_at"], name="safemigrate_run_db_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"run {self.pk} on {self.database} ({self.status})"
@@ -121,3 +131,65 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return self.sql[:60]
+
+
+class Review(models.Model):
+    """The review of one migration: checklist ticks, notes, and the approval that opens the gate.
+
+    A review belongs to a migration by name, not to a run, so it exists before the migration
+    is ever applied. The approval records the migration's fingerprint: editing the migration
+    after it was approved makes the approval stale.
+    """
+
+    app_label = models.CharField(max_length=100)
+    name = models.CharField(max_length=255)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["app_label", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["app_label", "name"], name="safemigrate_review_unique")
+        ]
+        permissions = [("approve", "Can approve migrations")]
+
+    def __str__(self) -> str:
+        return f"{self.app_label}.{self.name}"
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_at is not None
+
+
+class ReviewTick(models.Model):
+    """One ticked checklist item: which item, who ticked it, and when."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="ticks")
+    item = models.CharField(max_length=100)
+    text = models.CharField(max_length=500)
+    ticked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ticked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["review", "ticked_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "item"], name="safemigrate_tick_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review}: {self.item}"

@@ -179,3 +179,39 @@ def set_settings(cursor: Any, values: dict[str, str], *, local: bool) -> None:
     cursor.execute(
         f"SELECT {calls}", [part for name, value in values.items() for part in (name, value, local)]
     )
+
+
+#: Tables smaller than this are counted exactly when the planner has no estimate for them.
+EXACT_COUNT_MAX_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """A table's size as the catalog knows it; ``rows`` is the planner's estimate."""
+
+    name: str
+    exists: bool
+    rows: int | None = None
+    size_bytes: int | None = None
+
+
+def table_stats(cursor: Any, name: str) -> TableStats:
+    """Return rows (estimated, or counted when small and never analysed) and total size."""
+    cursor.execute(
+        "SELECT c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c "
+        "WHERE c.oid = to_regclass(%s)",
+        [name],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return TableStats(name, exists=False)
+    rows, size = int(row[0]), int(row[1])
+    if rows < 0 and size <= EXACT_COUNT_MAX_BYTES:
+        # reltuples is -1 until the first VACUUM or ANALYZE; a small table is cheap to count.
+        cursor.execute(f"SELECT count(*) FROM {_quote(name)}")
+        rows = int(cursor.fetchone()[0])
+    return TableStats(name, exists=True, rows=rows if rows >= 0 else None, size_bytes=size)
+
+
+def _quote(name: str) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))

@@ -10,14 +10,19 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import migrate
 from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
 from safemigrate.compat import migrate_uses_executor
+from safemigrate.conf import conf
 from safemigrate.exceptions import ExitCode, SafemigrateError
 from safemigrate.executor import GuardedExecutor
+from safemigrate.gate import check_gate
 from safemigrate.models import Status
 from safemigrate.output import Reporter
 from safemigrate.run import GuardedRun
+from safemigrate.runbook import build_runbook
+from safemigrate.runbook_render import FORMATS, render
 from safemigrate.summary import summary
 
 #: ``migrate`` options that only read: they need neither guard nor history.
@@ -62,6 +67,27 @@ class Command(migrate.Command):
             action="store_true",
             help="Print a JSON summary of the run on stdout; progress goes to stderr.",
         )
+        group.add_argument(
+            "--runbook",
+            action="store_true",
+            help="Print the runbook of the pending plan (locks, duration, rollback, backup, "
+            "checklist) and apply nothing.",
+        )
+        group.add_argument(
+            "--format",
+            choices=FORMATS,
+            default="md",
+            help="The runbook's format: md (default), html or json.",
+        )
+        group.add_argument(
+            "--require-approval",
+            nargs="?",
+            const="all",
+            choices=("errors", "all"),
+            metavar="errors|all",
+            help="Refuse migrations without an approved review: all of them (the default) or "
+            "those with error findings (default: SAFEMIGRATE['REQUIRE_APPROVAL']).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
@@ -80,11 +106,24 @@ class Command(migrate.Command):
             super().handle(*args, **options)
             return
         try:
+            if options.get("runbook"):
+                self._print_runbook(connection, options)
+                return
+            self._check_gate(connection, options)
             run = GuardedRun(connection, options, self.reporter)
         except SafemigrateError as error:
             raise CommandError(str(error), returncode=error.exit_code) from error
         self.run = run
         self._migrate_guarded(run, *args, **options)
+
+    def _print_runbook(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
+        book = build_runbook(connection, options["app_label"], options["migration_name"])
+        self.stdout.write(render(book, options["format"]), ending="")
+
+    def _check_gate(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
+        mode = options.get("require_approval") or conf.require_approval
+        if mode and not options.get("fake"):
+            check_gate(connection, mode, options["app_label"], options["migration_name"])
 
     def _migrate_guarded(self, run: GuardedRun, *args: Any, **options: Any) -> None:
         try:

@@ -1,0 +1,227 @@
+"""What the runbook and the gate know about each operation of a plan, before anything runs.
+
+For every operation: its SQL (rendered by the schema editor in ``collect_sql`` mode, as
+``sqlmigrate`` does), the tables it touches with their live size, the strongest lock it takes,
+whether it can be reversed, its expand/contract phase, a rough duration, whether it breaks
+running code, and the findings of the analysis engine, which come from one replaceable
+function: ``FINDINGS_SOURCE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import DatabaseError
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+from django.db.migrations.writer import MigrationWriter
+
+from safemigrate import impact, postgres
+from safemigrate.locks import LockMode
+from safemigrate.plan import PlanStep, applied_leaves, rollback_target
+from safemigrate.statements import StatementInfo, classify
+
+#: Finding levels, most severe first; "error" is what ``REQUIRE_APPROVAL = "errors"`` gates.
+LEVELS = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One risk the analysis engine found in an operation."""
+
+    rule: str
+    level: str
+    message: str
+    hint: str = ""
+
+
+#: (app_label, migration name, operation index) -> that operation's findings.
+FindingsMap = Mapping[tuple[str, str, int], Sequence[Finding]]
+FindingsSource = Callable[[BaseDatabaseWrapper, Sequence[PlanStep]], FindingsMap]
+
+
+def no_findings(connection: BaseDatabaseWrapper, steps: Sequence[PlanStep]) -> FindingsMap:
+    """Find nothing: the default until the analysis engine is plugged in as FINDINGS_SOURCE."""
+    return {}
+
+
+#: Where findings come from; the analysis engine (issue 3) replaces this one name.
+FINDINGS_SOURCE: FindingsSource = no_findings
+
+
+@dataclass
+class OperationInfo:
+    index: int
+    kind: str
+    description: str
+    sql: list[str]
+    tables: list[str]
+    lock: LockMode | None
+    reversible: bool
+    phase: str
+    estimated_ms: int | None
+    breaking: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def lock_name(self) -> str:
+        return self.lock.name.replace("_", " ") if self.lock else "none"
+
+
+@dataclass
+class MigrationInfo:
+    step: PlanStep
+    atomic: bool
+    rollback_to: str
+    fingerprint: str
+    operations: list[OperationInfo]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for op in self.operations for finding in op.findings]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(finding.level == "error" for finding in self.findings)
+
+    @property
+    def estimated_ms(self) -> int:
+        """The sum of the estimates that are known (see ``runs_python`` for the rest)."""
+        return sum(op.estimated_ms or 0 for op in self.operations)
+
+    @property
+    def runs_python(self) -> bool:
+        """Whether part of the migration is Python code, whose duration nobody can estimate."""
+        return any(op.estimated_ms is None for op in self.operations)
+
+
+@dataclass
+class PlanInfo:
+    migrations: list[MigrationInfo]
+    tables: dict[str, postgres.TableStats]
+    schema_state: dict[str, str]
+
+
+def inspect_plan(
+    connection: BaseDatabaseWrapper, executor: MigrationExecutor, steps: Sequence[PlanStep]
+) -> PlanInfo:
+    """Describe every operation of the plan; reads the catalog, writes nothing."""
+    findings = FINDINGS_SOURCE(connection, steps)
+    migrations = [_migration(connection, executor, step, findings) for step in steps]
+    names = sorted({t for m in migrations for op in m.operations for t in op.tables})
+    with connection.cursor() as cursor:
+        tables = {name: postgres.table_stats(cursor, name) for name in names}
+    for migration in migrations:
+        for op in migration.operations:
+            op.estimated_ms = _estimate(op, tables)
+    return PlanInfo(migrations, tables, applied_leaves(executor.loader))
+
+
+def fingerprint(migration: Migration) -> str:
+    """Return a hash of the migration's source, so an edit after approval is noticed."""
+    module = sys.modules.get(type(migration).__module__)
+    path = getattr(module, "__file__", None)
+    if path and Path(path).is_file():
+        source = Path(path).read_bytes()
+    else:
+        source = MigrationWriter(migration, include_header=False).as_string().encode()
+    return hashlib.sha256(source).hexdigest()
+
+
+def _migration(
+    connection: BaseDatabaseWrapper,
+    executor: MigrationExecutor,
+    step: PlanStep,
+    findings: FindingsMap,
+) -> MigrationInfo:
+    migration = step.migration
+    state = executor.loader.project_state(step.key, at_end=False)
+    ops = _operations(connection, migration, state, step.backwards)
+    for op in ops:
+        op.findings = list(findings.get((*step.key, op.index), ()))
+    return MigrationInfo(
+        step=step,
+        atomic=migration.atomic,
+        rollback_to=rollback_target(executor.loader, step),
+        fingerprint=fingerprint(migration),
+        operations=ops,
+    )
+
+
+def _operations(
+    connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState, backwards: bool
+) -> list[OperationInfo]:
+    """Render each operation's SQL in order, carrying the project state along as ``apply`` does."""
+    ordered = list(enumerate(migration.operations))
+    states: list[tuple[ProjectState, ProjectState]] = []
+    current = state
+    for _, operation in ordered:
+        before = current.clone()
+        operation.state_forwards(migration.app_label, current)
+        states.append((before, current.clone()))
+    result = []
+    for (index, operation), (before, after) in zip(ordered, states, strict=True):
+        sql = _collect_sql(connection, migration, operation, before, after, backwards)
+        result.append(_describe(index, operation, migration.app_label, sql, backwards))
+    return list(reversed(result)) if backwards else result
+
+
+def _collect_sql(
+    connection: BaseDatabaseWrapper,
+    migration: Migration,
+    operation: Operation,
+    before: ProjectState,
+    after: ProjectState,
+    backwards: bool,
+) -> list[str]:
+    if not operation.reduces_to_sql:
+        return []
+    try:
+        # Leaving the block appends the deferred SQL (foreign keys, indexes of new tables).
+        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            if backwards:
+                operation.database_backwards(migration.app_label, editor, after, before)
+            else:
+                operation.database_forwards(migration.app_label, editor, before, after)
+        return list(editor.collected_sql)
+    except (DatabaseError, NotImplementedError, ValueError) as error:
+        return [f"-- safemigrate could not render this operation's SQL: {error}"]
+
+
+def _describe(
+    index: int, operation: Operation, app_label: str, sql: list[str], backwards: bool
+) -> OperationInfo:
+    statements = [info for text in sql if not text.startswith("--") for info in classify(text)]
+    return OperationInfo(
+        index=index,
+        kind=type(operation).__name__,
+        description=operation.describe(),
+        sql=sql,
+        tables=_tables(statements),
+        lock=max((s.strongest for s in statements if s.strongest), default=None),
+        reversible=bool(operation.reversible),
+        phase="rollback" if backwards else impact.phase(operation, statements),
+        estimated_ms=None,
+        breaking="" if backwards else impact.breaking(operation, sql, statements),
+    )
+
+
+def _tables(statements: list[StatementInfo]) -> list[str]:
+    """Return the tables the statements lock or create (index locks name the index, skipped)."""
+    names = {lock.name for s in statements for lock in s.locks if not lock.via_index}
+    names |= {name for s in statements for name in s.creates}
+    return sorted(name for name in names if name)
+
+
+def _estimate(op: OperationInfo, tables: Mapping[str, postgres.TableStats]) -> int | None:
+    if op.kind == "RunPython":
+        return None
+    sizes = [tables[t].size_bytes or 0 for t in op.tables if t in tables]
+    return impact.estimate_ms(op.sql, max(sizes, default=0))
