@@ -1,0 +1,17 @@
+"""The example project's settings on a database of the test run's own (``EXAMPLE_DATABASE``).
+
+Tests run the example project's ``manage.py`` in a subprocess against this database, which
+they create and drop, so the demo's own database is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+
+from example_project.settings import *  # noqa: F403
+from example_project.settings import DATABASES
+
+DATABASES["default"]["NAME"] = os.environ["EXAMPLE_DATABASE"]
+# The local server trusts its clients, so a password here is ignored by it; the runbook must
+# never print it.
+DATABASES["default"]["PASSWORD"] = os.environ.get("EXAMPLE_PASSWORD", "")
