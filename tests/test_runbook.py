@@ -93,7 +93,8 @@ def test_example_runbook_has_every_section_and_its_rollback_works(example):
     assert "| shop_order | 0 |" in markdown
     assert "ACCESS EXCLUSIVE" in markdown
     assert "python manage.py safemigrate shop 0002_order" in markdown
-    assert "pg_dump --format=custom" in markdown and example.name in markdown
+    assert "pg_dump --format=custom" in markdown
+    assert example.name in markdown
     assert SECRET not in markdown
     assert "- [ ] Test rollback procedure (for people to check)" in markdown
     assert "- [x] Estimate migration duration: About < 1 s" in markdown
@@ -104,7 +105,8 @@ def test_example_runbook_has_every_section_and_its_rollback_works(example):
         "shop.0004_order_status",
     ]
     html = example.manage("safemigrate", "shop", "--runbook", "--format", "html").stdout
-    assert html.startswith("<!DOCTYPE html>") and "Irreversible steps" in html
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Irreversible steps" in html
 
     example.manage("safemigrate", "shop", "-v0")
     assert example.query("SELECT to_regclass('shop_auditlog') IS NOT NULL") == [(True,)]
@@ -167,7 +169,8 @@ def test_findings_come_from_the_pluggable_source(review_scenario, monkeypatch):
     assert book["summary"]["errors"] == 1
     assert book["migrations"][0]["operations"][0]["findings"][0]["rule"] == "SM999"
     html = run_safemigrate("scenarioapp", runbook=True, format="html").out
-    assert "&lt;b&gt;drop&lt;/b&gt;" in html and "<b>drop</b>" not in html
+    assert "&lt;b&gt;drop&lt;/b&gt;" in html
+    assert "<b>drop</b>" not in html
 
 
 def test_custom_checklist_from_settings(review_scenario, settings):
