@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # The browser tests' live server serves the admin's CSS from the apps' static folders.
+    "django.contrib.staticfiles",
     "pgtrigger",
     "safemigrate",
     "tests.testapp",
@@ -65,4 +67,5 @@ DATABASES = {
     # safemigrate must behave as plain migrate on other databases.
     "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
 }
+STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
