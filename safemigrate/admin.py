@@ -14,21 +14,61 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connections
 from django.db.migrations.loader import MigrationLoader
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from safemigrate import review_admin  # noqa: F401  (registers the review pages)
 from safemigrate.models import MigrationRun, Run
 from safemigrate.timeline import timeline
 
+#: Above this many rows, an unfiltered list shows the planner's row estimate, not COUNT(*).
+ESTIMATE_COUNT_ABOVE = 10_000
+#: A filtered or searched list counts at most this many matches (and shows one more).
+COUNT_CAP = 10_000
+
+
+class HistoryPaginator(Paginator):  # type: ignore[type-arg]
+    """Count the history at a cost that does not grow with it.
+
+    ``COUNT(*)`` reads every row on every page view. An unfiltered list uses the planner's
+    estimate (``pg_class.reltuples``); a filtered one counts only up to ``COUNT_CAP`` + 1
+    matches, so a broad filter stops early and "10,001" reads as "more than 10,000".
+    """
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return int(super().count)
+        if not queryset.query.where:
+            estimate = _estimated_rows(queryset)
+            if estimate > ESTIMATE_COUNT_ABOVE:
+                return estimate
+        return int(queryset.order_by()[: COUNT_CAP + 1].count())
+
+
+def _estimated_rows(queryset: QuerySet[Any]) -> int:
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+            [queryset.model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else -1
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """History is a record of what happened: it is never edited by hand."""
+
+    paginator = HistoryPaginator
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -96,6 +136,10 @@ class RunAdmin(ReadOnlyAdmin):
     list_display_links = ("id", "started_at")
     list_filter = ("status", AppFilter, DatabaseFilter)
     search_fields = ("os_user", "hostname", "git_revision", "migrations__name")
+    search_help_text = (
+        "An OS user or host name (exact), the start of a git revision, or part of a "
+        "migration's name."
+    )
     show_full_result_count = False
     # Facet counts run one COUNT per filter choice over the whole history.
     show_facets = admin.ShowFacets.NEVER
@@ -110,6 +154,29 @@ class RunAdmin(ReadOnlyAdmin):
             .defer("options", "targets", "error")
             .prefetch_related(Prefetch("migrations", queryset=names.order_by("started_at")))
         )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Run], search_term: str
+    ) -> tuple[QuerySet[Run], bool]:
+        """Search runs and their migrations' names without a join plus DISTINCT.
+
+        The admin's own search joins the migrations and de-duplicates with DISTINCT over
+        every column. ``pk IN (subquery)`` lets PostgreSQL scan the migrations once into a
+        hash (a "hashed SubPlan") and probe it per run.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Migration names are lower case by convention: a plain LIKE spares PostgreSQL an
+        # upper() of every name, which is most of a search's cost on a large history.
+        by_name = MigrationRun.objects.filter(name__contains=term.lower()).values("run_id")
+        matches = (
+            Q(os_user__iexact=term)
+            | Q(hostname__iexact=term)
+            | Q(git_revision__startswith=term.lower())
+            | Q(pk__in=by_name)
+        )
+        return queryset.filter(matches), False
 
     @admin.display(description="migrations")
     def migrations_done(self, run: Run) -> str:

@@ -75,7 +75,11 @@ class MigrationRun(models.Model):
 
     class Meta:
         ordering = ["run", "started_at"]
-        indexes = [models.Index(fields=["app_label", "name"])]
+        indexes = [
+            models.Index(fields=["app_label", "name"]),
+            # The admin lists migration runs newest first (with the pk as tie-breaker).
+            models.Index(fields=["started_at", "id"], name="safemigrate_mrun_started_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.app_label}.{self.name} ({self.direction}, {self.status})"

@@ -205,3 +205,30 @@ def test_forms_need_a_csrf_token(scenario):
     assert "csrfmiddlewaretoken" in client.get(url).content.decode()
     review.refresh_from_db()
     assert not review.approved
+
+
+def test_history_paginator_counts_cheaply(db, monkeypatch):
+    from django.db import connection
+
+    from safemigrate import admin as history_admin
+
+    for _ in range(3):
+        make_run(error="x")
+    failed = Run.objects.filter(status=Status.FAILED)
+    assert history_admin.HistoryPaginator(failed, 50).count == 3
+    monkeypatch.setattr(history_admin, "COUNT_CAP", 1)
+    assert history_admin.HistoryPaginator(failed, 50).count == 2  # "more than one"
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE safemigrate_run")
+    monkeypatch.setattr(history_admin, "ESTIMATE_COUNT_ABOVE", 0)
+    assert history_admin.HistoryPaginator(Run.objects.all(), 50).count == 3  # reltuples
+
+
+def test_search_finds_runs_by_user_revision_and_migration_name(db):
+    make_run()
+    other = make_run()
+    Run.objects.filter(pk=other.pk).update(os_user="alice", git_revision="abc123")
+    client = login(*HISTORY_PERMS)
+    for term, expected in (("alice", 1), ("ABC1", 1), ("0000_X", 2), ("nobody", 0)):
+        response = client.get("/admin/safemigrate/run/", {"q": term})
+        assert len(response.context["cl"].result_list) == expected, term
