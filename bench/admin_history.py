@@ -2,7 +2,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/admin_history.py
 
-Creates (or reuses) the database ``safemigrate_bench`` on that server, fills it with
+Creates (or reuses) the database ``safemigrate_bench_admin`` on that server (with the marker
+of ``bench/common.py``, so it never fills a database it did not create), fills it with
 factory-boy-built runs (written with ``bulk_create``), then requests each history page
 several times through Django's test client as a superuser, and prints the median and
 worst time and the number of queries per page as a Markdown table (see README-admin.md).
@@ -23,23 +24,19 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 RUNS = int(os.environ.get("BENCH_RUNS", "100000"))
-DATABASE = os.environ.get("BENCH_DATABASE", "safemigrate_bench")
+DATABASE = os.environ.get("BENCH_DATABASE", "safemigrate_bench_admin")
 REPEAT = 15
 
 
 def setup_django() -> None:
     import django
-    import psycopg
     from django.conf import settings
 
+    from bench.common import bench_database
+
+    bench_database(DATABASE)  # created with the marker, or refused if someone else's
     settings.DATABASES["default"]["NAME"] = DATABASE
     django.setup()
-    from django.db import connection
-
-    params = {**connection.get_connection_params(), "dbname": "postgres"}
-    with psycopg.connect(**params, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
 
 
 def fill() -> None:

@@ -28,6 +28,8 @@ BAD_VALUES = {
     "HISTORY": 1,
     "HISTORY_MAX_STATEMENTS": -1,
     "TABLES": {"shop_order": {"LOCK_TIMEOUT": "fast"}},
+    "CHECKLIST": ["Estimate migration duration"],
+    "REQUIRE_APPROVAL": True,
 }
 
 
