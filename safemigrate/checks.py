@@ -99,3 +99,25 @@ def check_django_safemigrate(
             id="safemigrate.W001",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_approval_needs_admin(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """Warn when the approval gate is on but nobody can approve: reviews live in the admin."""
+    try:
+        gate = conf.require_approval
+    except ConfigurationError:
+        return []  # reported as safemigrate.E081
+    if gate is None or "django.contrib.admin" in settings.INSTALLED_APPS:
+        return []
+    return [
+        Warning(
+            f"SAFEMIGRATE['REQUIRE_APPROVAL'] is {gate!r} but django.contrib.admin is not "
+            "installed: migrations are approved in the admin, so every gated run will be refused.",
+            hint="Add 'django.contrib.admin' to INSTALLED_APPS (and its URLs), or set "
+            "REQUIRE_APPROVAL to None. See docs/reviews.md.",
+            id="safemigrate.W080",
+        )
+    ]

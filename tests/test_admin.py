@@ -232,3 +232,19 @@ def test_search_finds_runs_by_user_revision_and_migration_name(db):
     for term, expected in (("alice", 1), ("ABC1", 1), ("0000_X", 2), ("nobody", 0)):
         response = client.get("/admin/safemigrate/run/", {"q": term})
         assert len(response.context["cl"].result_list) == expected, term
+
+
+def test_bulk_approve_action_needs_the_permission(scenario):
+    scenario("basic")
+    good = Review.objects.create(app_label="scenarioapp", name="0002_item_note")
+    gone = Review.objects.create(app_label="scenarioapp", name="0009_removed")
+    data = {"action": "approve_selected", "_selected_action": [good.pk, gone.pk]}
+    reviewer = login(*REVIEW_PERMS)
+    reviewer.post("/admin/safemigrate/review/", data)
+    good.refresh_from_db()
+    assert not good.approved
+    login(*REVIEW_PERMS, "approve").post("/admin/safemigrate/review/", data)
+    good.refresh_from_db()
+    gone.refresh_from_db()
+    assert good.approved
+    assert not gone.approved

@@ -125,3 +125,23 @@ def test_ticks_keep_who_ticked_what_and_when(db):
 def test_bad_review_settings_are_reported(settings, key, value, check_id):
     settings.SAFEMIGRATE = {key: value}
     assert [m.id for m in check_settings()] == [check_id]
+
+
+def test_gate_without_the_admin_warns(settings):
+    from safemigrate.checks import check_approval_needs_admin
+
+    settings.SAFEMIGRATE = {"REQUIRE_APPROVAL": "all"}
+    assert check_approval_needs_admin() == []
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django.contrib.admin"]
+    assert [m.id for m in check_approval_needs_admin()] == ["safemigrate.W080"]
+    settings.SAFEMIGRATE = {"REQUIRE_APPROVAL": "maybe"}
+    assert check_approval_needs_admin() == []
+
+
+def test_gate_takes_migrate_targets(basic):
+    message = refused("scenarioapp", "0002", require_approval="all")
+    assert "0002_item_note" in message
+    with pytest.raises(CommandError, match="Cannot find a migration matching 'nope'"):
+        run_safemigrate("scenarioapp", "nope", require_approval="all")
+    with pytest.raises(CommandError, match="More than one migration matches '000'"):
+        run_safemigrate("scenarioapp", "000", require_approval="all")

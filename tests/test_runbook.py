@@ -150,6 +150,9 @@ def test_breaking_changes_and_irreversible_steps(review_scenario):
     assert locks["AddIndex"] == "SHARE"
     assert locks["RemoveField"] == "ACCESS EXCLUSIVE"
     assert "+ the time of its Python code" in migration["estimated"]
+    markdown = run_safemigrate("scenarioapp", runbook=True).out
+    assert "| 1 | Remove field legacy from item | contract | ACCESS EXCLUSIVE |" in markdown
+    assert "- **scenarioapp.0002_breaking**: Raw Python operation: RunPython" in markdown
     (table,) = book["tables"]
     assert table == {
         "name": "scenarioapp_item",
