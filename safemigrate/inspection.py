@@ -58,6 +58,8 @@ FINDINGS_SOURCE: FindingsSource = no_findings
 
 @dataclass
 class OperationInfo:
+    """What one operation will do, as far as can be known without running it."""
+
     index: int
     kind: str
     description: str
@@ -77,6 +79,8 @@ class OperationInfo:
 
 @dataclass
 class MigrationInfo:
+    """One migration of the plan, its operations, and where a rollback would go back to."""
+
     step: PlanStep
     atomic: bool
     rollback_to: str
@@ -104,6 +108,8 @@ class MigrationInfo:
 
 @dataclass
 class PlanInfo:
+    """The inspected plan: its migrations, the live size of every table, the applied state."""
+
     migrations: list[MigrationInfo]
     tables: dict[str, postgres.TableStats]
     schema_state: dict[str, str]

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -183,7 +184,5 @@ def _pending_row(step: PlanStep, digest: str, review: Review | None) -> dict[str
 
 def _migrations_by_key() -> dict[tuple[str, str], Any]:
     """Return every migration on disk by (app_label, name), from the default database's loader."""
-    from django.db.migrations.loader import MigrationLoader
-
     loader = MigrationLoader(connections["default"], ignore_no_migrations=True)
     return dict(loader.disk_migrations)

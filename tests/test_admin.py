@@ -248,3 +248,8 @@ def test_bulk_approve_action_needs_the_permission(scenario):
     gone.refresh_from_db()
     assert good.approved
     assert not gone.approved
+
+
+def test_review_list_links_to_the_pending_page(db):
+    content = login(*REVIEW_PERMS).get("/admin/safemigrate/review/").content.decode()
+    assert 'href="/admin/safemigrate/review/pending/"' in content
