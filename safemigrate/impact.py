@@ -88,10 +88,12 @@ def breaking(operation: Operation, sql: Sequence[str], statements: Sequence[Stat
     return ""
 
 
-def estimate_ms(sql: Sequence[str], table_bytes: int) -> int:
-    """Return a rough duration: 0 for catalog-only changes, else size over the work's speed."""
+def estimate_ms(statements: Sequence[tuple[str, int]]) -> int:
+    """Return a rough duration of ``(sql, size of the table it works on)`` pairs: 0 for
+    catalog-only changes, else each statement's table size over the speed of its kind of work.
+    """
     total = 0.0
-    for text in sql:
+    for text, table_bytes in statements:
         for pattern, mb_per_s, _ in SQL_COSTS:
             if pattern.search(text):
                 total += table_bytes / (mb_per_s * _MB) * 1000

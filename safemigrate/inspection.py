@@ -227,7 +227,13 @@ def _tables(statements: list[StatementInfo]) -> list[str]:
 
 
 def _estimate(op: OperationInfo, tables: Mapping[str, postgres.TableStats]) -> int | None:
+    """Estimate from the size of the table each statement works on (its first lock)."""
     if op.kind == "RunPython":
         return None
-    sizes = [tables[t].size_bytes or 0 for t in op.tables if t in tables]
-    return impact.estimate_ms(op.sql, max(sizes, default=0))
+    pairs = []
+    for text in op.sql:
+        infos = [] if text.startswith("--") else classify(text)
+        names = [lock.name for info in infos for lock in info.locks if not lock.via_index]
+        stats = tables.get(names[0]) if names else None
+        pairs.append((text, (stats.size_bytes or 0) if stats else 0))
+    return impact.estimate_ms(pairs)
