@@ -113,7 +113,8 @@ def measure() -> list[tuple[str, float, float, float, int]]:
         ("runs, status = failed", "/admin/safemigrate/run/?status__exact=failed"),
         ("runs, app = billing", "/admin/safemigrate/run/?app=billing"),
         ("runs, search 'alice'", "/admin/safemigrate/run/?q=alice"),
-        ("runs, sorted by duration", "/admin/safemigrate/run/?o=5"),
+        ("runs, slowest first", "/admin/safemigrate/run/?o=-4"),
+        ("runs, sorted by OS user (no index)", "/admin/safemigrate/run/?o=5"),
         ("migration runs, page 1", "/admin/safemigrate/migrationrun/"),
         ("one run's detail", f"/admin/safemigrate/run/{some_run.pk}/change/"),
     ]

@@ -46,6 +46,8 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["status", "-started_at"], name="safemigrate_run_status_idx"),
             models.Index(fields=["database", "-started_at"], name="safemigrate_run_db_idx"),
+            # Sorting the list by duration, slowest first, reads this backwards.
+            models.Index(fields=["duration_ms", "id"], name="safemigrate_run_duration_idx"),
         ]
 
     def __str__(self) -> str:
