@@ -56,11 +56,17 @@ BREAKING: dict[str, str] = {
     "AlterModelTable": "renames a table: code using the old name fails until it is deployed",
 }
 
-_TYPE_CHANGE = re.compile(r"\bALTER\s+COLUMN\s+(\S+)\s+(SET\s+DATA\s+)?TYPE\b", re.I)
-_SQL_BREAKING = {
-    "DropStmt": "drops a database object with raw SQL",
-    "RenameStmt": "renames a database object with raw SQL",
-}
+#: (pattern on the SQL, why it breaks code that still uses the old schema), checked in order.
+SQL_BREAKING: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\bALTER\s+COLUMN\s+(\S+)\s+(SET\s+DATA\s+)?TYPE\b", re.I),
+        "changes the type of column {0}: a rewrite, and code may break",
+    ),
+    (re.compile(r"\bDROP\s+COLUMN\s+(\S+)", re.I), "drops column {0}: its data is lost"),
+    (re.compile(r"^\s*DROP\s+TABLE\s+(\S+)", re.I), "drops table {0}: its data is lost"),
+    (re.compile(r"\bRENAME\s+COLUMN\s+(\S+)", re.I), "renames column {0}"),
+    (re.compile(r"^\s*ALTER\s+TABLE\s+(\S+)\s+RENAME\s+TO\b", re.I), "renames table {0}"),
+)
 
 
 def phase(operation: Operation, statements: Sequence[StatementInfo]) -> str:
@@ -74,17 +80,18 @@ def phase(operation: Operation, statements: Sequence[StatementInfo]) -> str:
     return "change"
 
 
-def breaking(operation: Operation, sql: Sequence[str], statements: Sequence[StatementInfo]) -> str:
-    """Return why the operation breaks running code (drop, rename, type change), or ``""``."""
+def breaking(operation: Operation, sql: Sequence[str], backwards: bool = False) -> str:
+    """Return why the operation breaks running code (drop, rename, type change), or ``""``.
+
+    Unapplying is judged by its SQL alone: unapplying ``AddField`` drops a column.
+    """
     name = type(operation).__name__
-    if name in BREAKING:
+    if name in BREAKING and not backwards:
         return BREAKING[name]
     for text in sql:
-        if match := _TYPE_CHANGE.search(text):
-            return f"changes the type of column {match.group(1)}: a rewrite, and code may break"
-    for statement in statements:
-        if statement.kind in _SQL_BREAKING:
-            return _SQL_BREAKING[statement.kind]
+        for pattern, why in SQL_BREAKING:
+            if match := pattern.search(text):
+                return why.format(match.group(1))
     return ""
 
 

@@ -155,7 +155,9 @@ def _migration(
     return MigrationInfo(
         step=step,
         atomic=migration.atomic,
-        rollback_to=rollback_target(executor.loader, step),
+        rollback_to=applied_leaves(executor.loader).get(step.key[0], "zero")
+        if step.backwards
+        else rollback_target(executor.loader, step),
         fingerprint=fingerprint(migration),
         operations=ops,
     )
@@ -215,7 +217,7 @@ def _describe(
         reversible=bool(operation.reversible),
         phase="rollback" if backwards else impact.phase(operation, statements),
         estimated_ms=None,
-        breaking="" if backwards else impact.breaking(operation, sql, statements),
+        breaking=impact.breaking(operation, sql, backwards),
     )
 
 

@@ -120,28 +120,39 @@ def _breaking(migrations: Sequence[MigrationInfo]) -> list[dict[str, str]]:
 
 
 def _irreversible(migrations: Sequence[MigrationInfo]) -> list[dict[str, str]]:
+    """List the operations that cannot be unapplied: a rollback past them (or, when this plan
+    is itself a rollback, this very plan) fails with ``IrreversibleError``."""
     return [
-        {"migration": m.step.label, "operation": op.description, "why": _why_irreversible(op.kind)}
+        {
+            "migration": m.step.label,
+            "operation": op.description,
+            "why": _why_irreversible(op.kind, m.step.backwards),
+        }
         for m in migrations
-        if not m.step.backwards
         for op in m.operations
         if not op.reversible
     ]
 
 
-def _why_irreversible(kind: str) -> str:
-    return {
-        "RunPython": "RunPython without reverse_code: rolling back past it fails",
-        "RunSQL": "RunSQL without reverse_sql: rolling back past it fails",
+def _why_irreversible(kind: str, backwards: bool) -> str:
+    reason = {
+        "RunPython": "RunPython without reverse_code",
+        "RunSQL": "RunSQL without reverse_sql",
     }.get(kind, f"{kind} is not reversible (reversible = False)")
+    return (
+        f"{reason}: this plan fails at it" if backwards else f"{reason}: rolling back past it fails"
+    )
 
 
 def rollback_commands(migrations: Sequence[MigrationInfo], alias: str) -> list[str]:
-    """Return one command per app, last app first, that undoes this plan in that app."""
+    """Return one command per app, last app first, that undoes this plan in that app.
+
+    Undoing a forward plan goes back to the parent of the app's first migration in it;
+    undoing a rollback re-applies up to the migration that is applied now.
+    """
     first: dict[str, MigrationInfo] = {}
     for m in migrations:
-        if not m.step.backwards:
-            first.setdefault(m.step.migration.app_label, m)
+        first.setdefault(m.step.migration.app_label, m)
     database = "" if alias == "default" else f" --database {shlex.quote(alias)}"
     return [
         f"python manage.py safemigrate {shlex.quote(app)} {shlex.quote(m.rollback_to)}{database}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from safemigrate.impact import estimate_ms, format_bytes, format_ms
+from safemigrate.impact import breaking, estimate_ms, format_bytes, format_ms
 
 GB = 1024**3
 
@@ -35,3 +35,20 @@ def test_formats():
     assert format_bytes(8192) == "8.0 kB"
     assert format_bytes(3 * GB) == "3.0 GB"
     assert format_bytes(5 * 1024 * GB) == "5120.0 GB"
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        ('ALTER TABLE "t" DROP COLUMN "c" CASCADE', 'drops column "c": its data is lost'),
+        ('DROP TABLE "t" CASCADE', 'drops table "t": its data is lost'),
+        ('ALTER TABLE "t" RENAME COLUMN "a" TO "b"', 'renames column "a"'),
+        ('ALTER TABLE "t" RENAME TO "u"', 'renames table "t"'),
+        ('ALTER TABLE "t" ALTER COLUMN "c" DROP DEFAULT', ""),
+        ('DROP INDEX "i"', ""),
+    ],
+)
+def test_breaking_changes_in_raw_sql(sql, why):
+    from django.db import migrations
+
+    assert breaking(migrations.RunSQL(sql), [sql]) == why

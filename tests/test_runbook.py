@@ -190,3 +190,20 @@ def test_nothing_pending(scenario):
     markdown = run_safemigrate("scenarioapp", runbook=True).out
     assert "No pending migrations." in markdown
     assert "# nothing to roll back" in markdown
+
+
+def test_runbook_of_a_rollback_says_how_to_reapply_and_what_cannot_be_undone(review_scenario):
+    run_safemigrate("scenarioapp", verbosity=0)
+    book = json.loads(run_safemigrate("scenarioapp", "0001", runbook=True, format="json").out)
+    (migration,) = book["migrations"]
+    assert migration["direction"] == "backwards"
+    assert {op["phase"] for op in migration["operations"]} == {"rollback"}
+    assert migration["operations"][0]["kind"] == "RunPython"  # unapplied in reverse order
+    assert book["rollback_commands"] == ["python manage.py safemigrate scenarioapp 0002_breaking"]
+    assert book["irreversible"][0]["why"] == "RunPython without reverse_code: this plan fails at it"
+    breaking = {item["operation"]: item["why"] for item in book["breaking_changes"]}
+    assert breaking == {
+        "Rename field name on item to title": 'renames column "title"',
+        "Alter field price on item": 'changes the type of column "price": a rewrite, and code '
+        "may break",
+    }
