@@ -25,7 +25,7 @@ from safemigrate.conf import conf
 from safemigrate.inspection import fingerprint, inspect_plan
 from safemigrate.models import Review
 from safemigrate.plan import PlanStep, pending_plan
-from safemigrate.runbook import runbook_from
+from safemigrate.runbook import build_runbook, runbook_from
 
 
 class ApprovalFilter(admin.SimpleListFilter):
@@ -154,8 +154,14 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def _context(self, request: HttpRequest, review: Review) -> dict[str, Any]:
         ticks = {t.item: t for t in review.ticks.select_related("ticked_by")}
-        migration = _migrations_by_key().get((review.app_label, review.name))
+        connection = connections["default"]
+        loader = MigrationLoader(connection, ignore_no_migrations=True)
+        key = (review.app_label, review.name)
+        migration = loader.disk_migrations.get(key)
         state = reviews.approval_state(review, fingerprint(migration) if migration else "")
+        pending = migration is not None and key not in (loader.applied_migrations or {})
+        # The runbook of migrating up to this migration: what approving it lets run.
+        book = build_runbook(connection, *key) if pending else None
         sections: dict[str, list[dict[str, Any]]] = {}
         for item in conf.checklist:
             sections.setdefault(item.section, []).append({"item": item, "tick": ticks.get(item.id)})
@@ -166,6 +172,8 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "review": review,
             "state": state,
             "exists": migration is not None,
+            "pending": pending,
+            "book": book,
             "sections": sections,
             "can_change": self.has_change_permission(request, review),
             "can_approve": self.has_approve_permission(request),

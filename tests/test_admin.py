@@ -177,7 +177,9 @@ def test_reviewer_ticks_and_notes_but_cannot_approve(scenario):
     assert review.notes == "looks fine"
     assert list(review.ticks.values_list("item", flat=True)) == ["plan-rollback-strategy"]
     assert client.post(url, {"action": "approve"}).status_code == 403
-    assert "Approve" not in client.get(url).content.decode().split("submit-row")[1]
+    page = client.get(url).content.decode()
+    assert "Approve" not in page.split("submit-row")[1]
+    assert "ADD COLUMN &quot;note&quot; text NULL" in page  # the runbook up to this migration
 
 
 def test_approver_approves(scenario):
