@@ -170,6 +170,9 @@ def _operations(
     ordered = list(enumerate(migration.operations))
     states: list[tuple[ProjectState, ProjectState]] = []
     current = state
+    # Render the models once: state_forwards() then updates the rendered apps in place and
+    # clones copy them, as in Migration.apply(); otherwise every clone renders from scratch.
+    current.apps  # noqa: B018
     for _, operation in ordered:
         before = current.clone()
         operation.state_forwards(migration.app_label, current)
