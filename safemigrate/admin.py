@@ -31,6 +31,8 @@ from safemigrate.timeline import timeline
 
 #: Above this many rows, an unfiltered list shows the planner's row estimate, not COUNT(*).
 ESTIMATE_COUNT_ABOVE = 10_000
+#: How many of a run's migrations the list names.
+MIGRATIONS_SHOWN = 3
 #: A filtered or searched list counts at most this many matches (and shows one more).
 COUNT_CAP = 10_000
 
@@ -180,11 +182,15 @@ class RunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="migrations")
     def migrations_done(self, run: Run) -> str:
+        """Name the first migrations of the run; a first deploy can apply hundreds."""
+        records = list(run.migrations.all())
         rows = [
             (f"{m.app_label}.{m.name}", "" if m.direction == "forwards" else " (back)")
-            for m in run.migrations.all()
+            for m in records[:MIGRATIONS_SHOWN]
         ]
-        return format_html_join(", ", "{}{}", rows) or "-"
+        more = len(records) - MIGRATIONS_SHOWN
+        text = format_html_join(", ", "{}{}", rows) or "-"
+        return format_html("{} and {} more", text, more) if more > 0 else text
 
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, run: Run) -> str:

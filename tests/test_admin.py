@@ -255,3 +255,10 @@ def test_bulk_approve_action_needs_the_permission(scenario):
 def test_review_list_links_to_the_pending_page(db):
     content = login(*REVIEW_PERMS).get("/admin/safemigrate/review/").content.decode()
     assert 'href="/admin/safemigrate/review/pending/"' in content
+
+
+def test_run_list_names_the_first_migrations_only(db):
+    make_run(migrations=5)
+    content = login(*HISTORY_PERMS).get("/admin/safemigrate/run/").content.decode()
+    assert "shop.0002_x and 2 more" in content
+    assert "shop.0003_x" not in content
