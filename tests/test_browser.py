@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import connections
 
-from safemigrate.models import Review, Run
+from safemigrate.models import Attempt, Outcome, Review, Run
 from tests.conftest import columns, run_safemigrate
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -68,7 +68,7 @@ def approver() -> User:
 
 
 def test_review_approve_and_migrate_in_the_browser(
-    scenario, live_server, browser_page, shots, settings
+    scenario, blocker, live_server, browser_page, shots, settings
 ):
     scenario("basic")
     run_safemigrate("scenarioapp", "0001", verbosity=0)
@@ -87,7 +87,6 @@ def test_review_approve_and_migrate_in_the_browser(
     page.click(f"a[href='/admin/safemigrate/run/{Run.objects.get().pk}/change/']")
     page.wait_for_selector("svg.sm-timeline")
     assert "CREATE TABLE" in page.inner_text("#content-main")
-    page.screenshot(path=str(shots / "admin-run.png"), full_page=True)
 
     page.goto(f"{live_server.url}/admin/safemigrate/review/pending/")
     assert "not reviewed" in page.inner_text("#pending-migrations")
@@ -111,8 +110,19 @@ def test_review_approve_and_migrate_in_the_browser(
         "plan-rollback-strategy",
         "test-rollback-procedure",
     }
+    # A session reads the table in an open transaction for a second: the migration's first
+    # attempts time out on the lock, then it goes through.
+    blocker.hold("SELECT * FROM scenarioapp_item").release_after(1.0)
     run_safemigrate("scenarioapp", verbosity=0)
     assert "note" in columns("scenarioapp_item")
 
     page.goto(f"{live_server.url}/admin/safemigrate/run/")
     assert "scenarioapp.0002_item_note" in page.content()
+    page.screenshot(path=str(shots / "admin-history.png"), full_page=True)
+    latest = Run.objects.latest("started_at")
+    waits = Attempt.objects.filter(migration__run=latest).exclude(outcome=Outcome.OK)
+    assert waits.exists(), "the blocker made the migration wait"
+    page.click(f"a[href='/admin/safemigrate/run/{latest.pk}/change/']")
+    page.wait_for_selector(f"svg.sm-timeline rect.att-{waits[0].outcome}", state="attached")
+    assert f"pid {blocker.pid}" in page.inner_text("#content-main")
+    page.screenshot(path=str(shots / "admin-run.png"), full_page=True)
