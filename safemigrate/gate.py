@@ -2,7 +2,8 @@
 
 It runs before the run lock is taken or anything is applied. Only forward migrations are
 gated: a rollback must never wait for a review. safemigrate's own migrations are exempt,
-because they create the tables approvals are stored in.
+because they create the tables approvals are stored in; and so is a database without those
+tables (a first install), where nobody could have approved anything, nor log in to do so.
 """
 
 from __future__ import annotations
@@ -35,8 +36,17 @@ def check_gate(
     mode: str,
     app_label: str | None = None,
     migration_name: str | None = None,
-) -> None:
-    """Raise ``ApprovalRequired`` naming every gated migration that is not approved."""
+) -> str:
+    """Raise ``ApprovalRequired`` naming every gated migration that is not approved.
+
+    Return a notice to show when the gate could not apply (a first install), else ``""``.
+    """
+    with connection.cursor() as cursor:
+        if not postgres.relation_exists(cursor, Review._meta.db_table):
+            return (
+                "safemigrate: the approval gate is on, but this database has no review table "
+                "yet (a first install): nothing could have been approved, so nothing is gated."
+            )
     executor, steps = pending_plan(connection, app_label, migration_name)
     gated = [s for s in steps if not s.backwards and s.migration.app_label != "safemigrate"]
     if mode == "errors" and gated:
@@ -51,6 +61,7 @@ def check_gate(
             f"are not approved:\n{lines}\nReview and approve them in the admin at "
             f"{pending_url()} (needs the safemigrate.approve permission), then run again."
         )
+    return ""
 
 
 def _unapproved(
@@ -58,14 +69,12 @@ def _unapproved(
 ) -> list[tuple[str, str]]:
     if not steps:
         return []
-    with connection.cursor() as cursor:
-        tables_exist = postgres.relation_exists(cursor, Review._meta.db_table)
-    reviews: dict[tuple[str, str], Review] = {}
-    if tables_exist:
+    reviews = {
+        (review.app_label, review.name): review
         for review in Review.objects.using(connection.alias).filter(
             app_label__in={s.key[0] for s in steps}, name__in={s.key[1] for s in steps}
-        ):
-            reviews[(review.app_label, review.name)] = review
+        )
+    }
     refused = []
     for step in steps:
         state = approval_state(reviews.get(step.key), fingerprint(step.migration))

@@ -145,3 +145,12 @@ def test_gate_takes_migrate_targets(basic):
         run_safemigrate("scenarioapp", "nope", require_approval="all")
     with pytest.raises(CommandError, match="More than one migration matches '000'"):
         run_safemigrate("scenarioapp", "000", require_approval="all")
+
+
+def test_first_install_is_not_gated_and_says_so(basic, monkeypatch):
+    from safemigrate import gate
+
+    monkeypatch.setattr(gate.postgres, "relation_exists", lambda cursor, name: False)
+    output = run_safemigrate("scenarioapp", require_approval="all", verbosity=0)
+    assert "no review table yet (a first install)" in output.err
+    assert "note" in columns("scenarioapp_item")

@@ -123,7 +123,9 @@ class Command(migrate.Command):
     def _check_gate(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
         mode = options.get("require_approval") or conf.require_approval
         if mode and not options.get("fake"):
-            check_gate(connection, mode, options["app_label"], options["migration_name"])
+            notice = check_gate(connection, mode, options["app_label"], options["migration_name"])
+            if notice:
+                self.stderr.write(notice)
 
     def _migrate_guarded(self, run: GuardedRun, *args: Any, **options: Any) -> None:
         try:
