@@ -50,7 +50,7 @@ def check_gate(
     executor, steps = pending_plan(connection, app_label, migration_name)
     gated = [s for s in steps if not s.backwards and s.migration.app_label != "safemigrate"]
     if mode == "errors" and gated:
-        info = inspect_plan(connection, executor, gated)
+        info = inspect_plan(connection, executor, gated, app_label, migration_name)
         errors = {m.step.key for m in info.migrations if m.has_errors}
         gated = [s for s in gated if s.key in errors]
     refused = _unapproved(connection, gated)

@@ -44,10 +44,24 @@ class Finding:
 
 #: (app_label, migration name, operation index) -> that operation's findings.
 FindingsMap = Mapping[tuple[str, str, int], Sequence[Finding]]
-FindingsSource = Callable[[BaseDatabaseWrapper, Sequence[PlanStep]], FindingsMap]
 
 
-def no_findings(connection: BaseDatabaseWrapper, steps: Sequence[PlanStep]) -> FindingsMap:
+@dataclass(frozen=True)
+class PlanRequest:
+    """What a findings source is asked about: the plan, and the targets it was resolved from
+    (``manage.py safemigrate [app_label] [migration_name]``), for engines that plan themselves.
+    """
+
+    connection: BaseDatabaseWrapper
+    steps: Sequence[PlanStep]
+    app_label: str | None = None
+    migration_name: str | None = None
+
+
+FindingsSource = Callable[[PlanRequest], FindingsMap]
+
+
+def no_findings(request: PlanRequest) -> FindingsMap:
     """Find nothing: the default until the analysis engine is plugged in as FINDINGS_SOURCE."""
     return {}
 
@@ -116,10 +130,14 @@ class PlanInfo:
 
 
 def inspect_plan(
-    connection: BaseDatabaseWrapper, executor: MigrationExecutor, steps: Sequence[PlanStep]
+    connection: BaseDatabaseWrapper,
+    executor: MigrationExecutor,
+    steps: Sequence[PlanStep],
+    app_label: str | None = None,
+    migration_name: str | None = None,
 ) -> PlanInfo:
     """Describe every operation of the plan; reads the catalog, writes nothing."""
-    findings = FINDINGS_SOURCE(connection, steps)
+    findings = FINDINGS_SOURCE(PlanRequest(connection, steps, app_label, migration_name))
     migrations = [_migration(connection, executor, step, findings) for step in steps]
     names = sorted({t for m in migrations for op in m.operations for t in op.tables})
     with connection.cursor() as cursor:

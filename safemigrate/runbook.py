@@ -30,7 +30,7 @@ def build_runbook(
 ) -> dict[str, Any]:
     """Return the runbook of the plan ``safemigrate [app_label] [migration_name]`` would run."""
     executor, steps = pending_plan(connection, app_label, migration_name)
-    info = inspect_plan(connection, executor, steps)
+    info = inspect_plan(connection, executor, steps, app_label, migration_name)
     return runbook_from(info, connection, conf.checklist)
 
 

@@ -79,7 +79,7 @@ def test_rollbacks_and_fakes_are_never_gated(basic, settings):
 def test_errors_mode_gates_only_migrations_with_error_findings(basic, monkeypatch):
     run_safemigrate("scenarioapp", "0001", require_approval="errors", verbosity=0)
 
-    def source(conn, steps):
+    def source(request):
         return {("scenarioapp", "0002_item_note", 0): [Finding("SM1", "error", "bad")]}
 
     monkeypatch.setattr(inspection, "FINDINGS_SOURCE", source)

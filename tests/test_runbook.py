@@ -164,7 +164,9 @@ def test_breaking_changes_and_irreversible_steps(review_scenario):
 
 
 def test_findings_come_from_the_pluggable_source(review_scenario, monkeypatch):
-    def source(conn, steps):
+    def source(request):
+        assert request.app_label == "scenarioapp"
+        assert [step.label for step in request.steps] == ["scenarioapp.0002_breaking"]
         return {("scenarioapp", "0002_breaking", 0): [Finding("SM999", "error", "<b>drop</b>")]}
 
     monkeypatch.setattr(inspection, "FINDINGS_SOURCE", source)
