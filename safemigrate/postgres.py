@@ -179,3 +179,23 @@ def set_settings(cursor: Any, values: dict[str, str], *, local: bool) -> None:
     cursor.execute(
         f"SELECT {calls}", [part for name, value in values.items() for part in (name, value, local)]
     )
+
+
+def table_stats(cursor: Any, table: str) -> tuple[int | None, int] | None:
+    """Return (estimated rows, total bytes with indexes and TOAST) of a table, or None.
+
+    Rows come from ``pg_class.reltuples``, which ANALYZE and autovacuum keep current; it is
+    -1 for a table never analysed, reported here as None (unknown).
+    """
+    cursor.execute(
+        """
+        SELECT c.reltuples::bigint, pg_total_relation_size(c.oid)
+        FROM pg_class c WHERE c.oid = to_regclass(%s)
+        """,
+        [table],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    rows, size = row
+    return (None if rows < 0 else int(rows)), int(size)
