@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: Locks could not be had: retries ran out, or another run holds the run lock.
     LOCKED_OUT = 3
+    #: The analysis found error-level findings nobody acknowledged: nothing was run.
+    UNSAFE = 4
 
 
 class SafemigrateError(Exception):
@@ -30,6 +32,12 @@ class ConfigurationError(SafemigrateError):
     """A setting, option or migration attribute has a value safemigrate cannot use."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnsafeMigration(SafemigrateError):
+    """The plan holds error-level findings that neither the migration nor the run accepted."""
+
+    exit_code = ExitCode.UNSAFE
 
 
 class RetriesExhausted(SafemigrateError):

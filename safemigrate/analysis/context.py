@@ -30,6 +30,7 @@ class AnalysisContext:
     probe: StatsProbe | None = None
     created: set[str] = field(default_factory=set)
     index_tables: dict[str, str] = field(default_factory=dict)
+    backwards: bool = False
     _stats: dict[str, TableStats | None] = field(default_factory=dict)
 
     def stats(self, table: str) -> TableStats | None:
@@ -82,7 +83,16 @@ def _hot_table(
     return sev, ""
 
 
-ADJUSTMENTS: tuple[Adjustment, ...] = (_new_table, _small_table, _hot_table)
+def _rollback(
+    rule: Rule, table: str, ctx: AnalysisContext, sev: Severity
+) -> tuple[Severity | None, str]:
+    # A rollback is the emergency exit: report what it destroys, never block it.
+    if ctx.backwards and sev > Severity.WARNING:
+        return Severity.WARNING, "rollback"
+    return sev, ""
+
+
+ADJUSTMENTS: tuple[Adjustment, ...] = (_new_table, _small_table, _hot_table, _rollback)
 
 
 def judge(rule: Rule, table: str, ctx: AnalysisContext) -> tuple[Severity | None, str]:

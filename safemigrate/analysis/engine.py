@@ -95,6 +95,7 @@ def analyse_migration(
         migration.app_label, migration.name, str(path or ""), migration.atomic, backwards
     )
     allow = migration_allowances(migration)
+    ctx.backwards = backwards
     collected = collect(connection, migration, state, backwards=backwards)
     facts_by_op: list[list[Fact]] = []
     changes: list[tuple[bool, set[str]]] = []

@@ -10,11 +10,14 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import migrate
 from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.exceptions import ExitCode, SafemigrateError
 from safemigrate.executor import GuardedExecutor
+from safemigrate.lint import FORMATS, refuse_unsafe, run_analysis
+from safemigrate.lintformat import render
 from safemigrate.models import Status
 from safemigrate.output import Reporter
 from safemigrate.run import GuardedRun
@@ -62,6 +65,34 @@ class Command(migrate.Command):
             action="store_true",
             help="Print a JSON summary of the run on stdout; progress goes to stderr.",
         )
+        group.add_argument(
+            "--allow-unsafe",
+            action="store_true",
+            help="Apply migrations even where the analysis finds error-level risks.",
+        )
+        lint = parser.add_argument_group("analysis (safemigrate --lint)")
+        lint.add_argument(
+            "--lint",
+            action="store_true",
+            help="Analyse the plan without applying it; exit 1 on error-level findings.",
+        )
+        lint.add_argument("--format", choices=FORMATS, default="text", help="--lint's output.")
+        lint.add_argument(
+            "--assume-production",
+            action="store_true",
+            help="Judge every table as large and in use, without database statistics "
+            "(for CI); the plan starts from a clean database.",
+        )
+        lint.add_argument(
+            "--since",
+            metavar="GIT_REF",
+            help="Judge only the migration files added since GIT_REF (e.g. origin/main).",
+        )
+        lint.add_argument(
+            "--include-third-party",
+            action="store_true",
+            help="Judge installed apps' migrations too (skipped unless named).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
@@ -79,12 +110,32 @@ class Command(migrate.Command):
         if any(options.get(name) for name in READ_ONLY_OPTIONS):
             super().handle(*args, **options)
             return
+        if options["lint"]:
+            self._lint(connection, options)
+            return
         try:
+            if not (options["fake"] or options["allow_unsafe"]):
+                refuse_unsafe(run_analysis(connection, options))
             run = GuardedRun(connection, options, self.reporter)
         except SafemigrateError as error:
             raise CommandError(str(error), returncode=error.exit_code) from error
         self.run = run
         self._migrate_guarded(run, *args, **options)
+
+    def _lint(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
+        """Print the analysis of the plan; exit 1 if an error-level finding is pending."""
+        try:
+            report = run_analysis(connection, options)
+        except SafemigrateError as error:
+            raise CommandError(str(error), returncode=error.exit_code) from error
+        out = getattr(self, "json_out", self.stdout)
+        out.write(render(report, options["format"]))
+        if report.blocking:
+            raise CommandError(
+                f"{len(report.blocking)} error-level finding(s): rewrite the operations as "
+                "each fix says, or acknowledge them with safemigrate = {'allow': {...}}.",
+                returncode=ExitCode.MIGRATION_FAILED,
+            )
 
     def _migrate_guarded(self, run: GuardedRun, *args: Any, **options: Any) -> None:
         try:
