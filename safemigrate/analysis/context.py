@@ -75,14 +75,6 @@ def _small_table(
     return sev, ""
 
 
-def _hot_table(
-    rule: Rule, table: str, ctx: AnalysisContext, sev: Severity
-) -> tuple[Severity | None, str]:
-    if table in ctx.hot_tables and rule.severity >= Severity.WARNING and sev < Severity.ERROR:
-        return Severity.ERROR, "hot table (SAFEMIGRATE['HOT_TABLES'])"
-    return sev, ""
-
-
 def _rollback(
     rule: Rule, table: str, ctx: AnalysisContext, sev: Severity
 ) -> tuple[Severity | None, str]:
@@ -92,7 +84,7 @@ def _rollback(
     return sev, ""
 
 
-ADJUSTMENTS: tuple[Adjustment, ...] = (_new_table, _small_table, _hot_table, _rollback)
+ADJUSTMENTS: tuple[Adjustment, ...] = (_new_table, _small_table, _rollback)
 
 
 def judge(rule: Rule, table: str, ctx: AnalysisContext) -> tuple[Severity | None, str]:

@@ -7,6 +7,7 @@ from django.db import migrations, models
 APP = "scenarioapp"
 ORDER = "scenarioapp_order"
 CUSTOMER = "scenarioapp_customer"
+COUPON = "scenarioapp_coupon"
 
 
 class BaseMigration(migrations.Migration):
@@ -17,6 +18,13 @@ class BaseMigration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(primary_key=True)),
                 ("email", models.CharField(max_length=100)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="Coupon",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("code", models.CharField(max_length=20)),
             ],
         ),
         migrations.CreateModel(
