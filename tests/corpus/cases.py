@@ -438,7 +438,7 @@ CASES: tuple[Case, ...] = (
         "data_with_schema_sql",
         [
             migrations.AddField("order", "ref", models.TextField(null=True)),
-            sql(f"INSERT INTO scenarioapp_coupon (code) VALUES ('WELCOME')"),
+            sql("INSERT INTO scenarioapp_coupon (code) VALUES ('WELCOME')"),
         ],
         ("SM116",),
         True,
@@ -592,7 +592,7 @@ CASES: tuple[Case, ...] = (
         "add_primary_key_sql",
         [
             sql(
-                f"ALTER TABLE scenarioapp_coupon DROP CONSTRAINT scenarioapp_coupon_pkey, ADD PRIMARY KEY (code)"
+                "ALTER TABLE scenarioapp_coupon DROP CONSTRAINT scenarioapp_coupon_pkey, ADD PRIMARY KEY (code)"
             )
         ],
         ("SM126",),
@@ -602,7 +602,7 @@ CASES: tuple[Case, ...] = (
         "primary_key_using_index_sql",
         [
             sql(
-                f"ALTER TABLE scenarioapp_coupon DROP CONSTRAINT scenarioapp_coupon_pkey, ADD CONSTRAINT coupon_pk PRIMARY KEY USING INDEX coupon_code_idx"
+                "ALTER TABLE scenarioapp_coupon DROP CONSTRAINT scenarioapp_coupon_pkey, ADD CONSTRAINT coupon_pk PRIMARY KEY USING INDEX coupon_code_idx"
             )
         ],
         (),
