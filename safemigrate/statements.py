@@ -139,12 +139,18 @@ def _alter_table(stmt: ast.AlterTableStmt) -> list[RelationLock]:
     via_index = stmt.objtype == ObjectType.OBJECT_INDEX
     locks = [RelationLock(table, _alter_table_mode(stmt), via_index)]
     for cmd in stmt.cmds or ():
-        constraint = cmd.def_
-        if (
-            isinstance(constraint, ast.Constraint)
-            and constraint.contype == ConstrType.CONSTR_FOREIGN
-        ):
-            locks.append(RelationLock(relation_name(constraint.pktable), _M.SHARE_ROW_EXCLUSIVE))
+        # A foreign key, added alone or inline with ADD COLUMN, locks the referenced table.
+        inline = (
+            getattr(cmd.def_, "constraints", None) if isinstance(cmd.def_, ast.ColumnDef) else None
+        )
+        for constraint in inline or (cmd.def_,):
+            if (
+                isinstance(constraint, ast.Constraint)
+                and constraint.contype == ConstrType.CONSTR_FOREIGN
+            ):
+                locks.append(
+                    RelationLock(relation_name(constraint.pktable), _M.SHARE_ROW_EXCLUSIVE)
+                )
     return locks
 
 
@@ -224,6 +230,16 @@ def _reindex(stmt: ast.ReindexStmt) -> list[RelationLock]:
     return [RelationLock(relation_name(stmt.relation), mode, via_index)]
 
 
+def _comment(stmt: ast.CommentStmt) -> list[RelationLock]:
+    """COMMENT ON TABLE/COLUMN takes SHARE UPDATE EXCLUSIVE (seen in pg_locks; undocumented)."""
+    names: tuple[Any, ...] = tuple(stmt.object or ())
+    if stmt.objtype == ObjectType.OBJECT_TABLE:
+        return [RelationLock(_qualified(names), _M.SHARE_UPDATE_EXCLUSIVE)]
+    if stmt.objtype == ObjectType.OBJECT_COLUMN:
+        return [RelationLock(_qualified(names[:-1]), _M.SHARE_UPDATE_EXCLUSIVE)]
+    return []
+
+
 def _dml(stmt: Any) -> list[RelationLock]:
     return [RelationLock(relation_name(stmt.relation), _M.ROW_EXCLUSIVE)]
 
@@ -241,6 +257,7 @@ def _locks_of(stmt: ast.Node) -> list[RelationLock]:
         ast.TruncateStmt: lambda s: [
             RelationLock(relation_name(rel), _M.ACCESS_EXCLUSIVE) for rel in s.relations
         ],
+        ast.CommentStmt: _comment,
         ast.VacuumStmt: _vacuum,
         ast.ReindexStmt: _reindex,
         ast.ClusterStmt: lambda s: [RelationLock(relation_name(s.relation), _M.ACCESS_EXCLUSIVE)],
