@@ -14,6 +14,7 @@ from safemigrate.analysis.report import AnalysisReport
 from safemigrate.conf import conf
 from safemigrate.exceptions import UnsafeMigration
 from safemigrate.rules import get_rule
+from safemigrate.tracedb import trace_report
 
 FORMATS = ("text", "json", "github")
 
@@ -43,7 +44,10 @@ def context_from(connection: BaseDatabaseWrapper, selection: Selection) -> Analy
 def run_analysis(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> AnalysisReport:
     """Judge the plan the options describe."""
     selection = selection_from(options)
-    return analyse(connection, selection, context_from(connection, selection))
+    report = analyse(connection, selection, context_from(connection, selection))
+    if options.get("trace"):
+        trace_report(connection, report, report.items)
+    return report
 
 
 def refuse_unsafe(report: AnalysisReport) -> None:

@@ -7,7 +7,13 @@ import os
 from pathlib import Path
 
 from safemigrate.analysis.estimate import describe
-from safemigrate.analysis.report import AnalysisReport, Finding, MigrationReport, OperationReport
+from safemigrate.analysis.report import (
+    AnalysisReport,
+    Finding,
+    MigrationReport,
+    OperationReport,
+    StatementReport,
+)
 from safemigrate.rules import Severity, get_rule
 
 
@@ -44,6 +50,7 @@ def _migration_lines(migration: MigrationReport) -> list[str]:
     lines = [f"{migration.label} ({mode}{direction})"]
     for op in migration.operations:
         lines.append("  " + _operation_line(op))
+        lines += [_trace_line(s) for s in op.statements if s.trace is not None]
         lines += [_finding_line(f) for f in op.findings]
     return lines
 
@@ -62,6 +69,17 @@ def _operation_line(op: OperationReport) -> str:
         f"#{op.index} {op.description} | {lock} on {tables} | {work} | "
         f"{sizes or 'size unknown'} | {describe(op.estimate_s)}"
     )
+
+
+def _trace_line(statement: StatementReport) -> str:
+    traced = statement.trace
+    if traced.error:
+        return f"      trace: failed: {traced.error}"
+    if not traced.observed:
+        return "      trace: ran outside a transaction; locks not observed"
+    if statement.disagreement:
+        return f"      trace wins: {statement.disagreement}"
+    return "      trace: agrees"
 
 
 def _finding_line(finding: Finding) -> str:

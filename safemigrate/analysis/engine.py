@@ -44,7 +44,7 @@ def analyse(
 ) -> AnalysisReport:
     """Judge the plan ``selection`` describes; see ``plan.build_plan`` for which migrations."""
     executor, items = build_plan(connection, selection)
-    report = AnalysisReport(assume_production=ctx.assume_production)
+    report = AnalysisReport(assume_production=ctx.assume_production, items=items)
     loader = executor.loader
     applied = [key for key in loader.applied_migrations or {} if key in loader.graph.nodes]
     state = (

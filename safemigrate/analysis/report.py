@@ -57,14 +57,25 @@ class StatementReport:
     locks: dict[str, LockMode]
     rewrites: list[str]
     scans: list[str]
+    trace: Any = None
+    disagreement: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "sql": self.sql,
             "locks": {table: mode.pg_name for table, mode in self.locks.items()},
             "rewrites": self.rewrites,
             "scans": self.scans,
         }
+        if self.trace is not None:
+            found["trace"] = {
+                "observed": self.trace.observed,
+                "error": self.trace.error or None,
+                "locks": {t: m.pg_name for t, m in sorted(self.trace.locks.items())},
+                "rewritten": sorted(self.trace.rewritten),
+                "disagreement": self.disagreement or None,
+            }
+        return found
 
 
 @dataclass
@@ -140,6 +151,8 @@ class AnalysisReport:
     migrations: list[MigrationReport] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     assume_production: bool = False
+    #: The plan it judged (``plan.PlanItem``), which ``--trace`` replays.
+    items: list[Any] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:

@@ -89,6 +89,12 @@ class Command(migrate.Command):
             help="Judge only the migration files added since GIT_REF (e.g. origin/main).",
         )
         lint.add_argument(
+            "--trace",
+            action="store_true",
+            help="Also run the judged statements on a throwaway copy of the schema and report "
+            "the locks and rewrites PostgreSQL really performed.",
+        )
+        lint.add_argument(
             "--include-third-party",
             action="store_true",
             help="Judge installed apps' migrations too (skipped unless named).",
