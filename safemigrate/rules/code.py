@@ -145,7 +145,6 @@ CODE_RULES: tuple[Rule, ...] = (
         '    operations = [AddIndexConcurrently("order", ...)]',
         good="class Migration(migrations.Migration):\n    atomic = False\n"
         '    operations = [AddIndexConcurrently("order", ...)]',
-        operations=(op("AddIndexConcurrently"),),
         size_matters=False,
         new_table_safe=False,
     ),
