@@ -236,3 +236,28 @@ def test_allow_needs_known_rules_and_reasons():
         migration_allowances(_migration({"allow": {"SM109": " "}}))
     with pytest.raises(ConfigurationError, match="must be a dict"):
         migration_allowances(_migration({"allow": ["SM109"]}))
+
+
+def test_squashed_migration_is_judged_as_django_applies_it(scenario):
+    scenario("squashed")
+    report = _json("scenarioapp")
+    assert [m["migration"] for m in report["migrations"]] == [
+        "scenarioapp.0001_squashed_0003_item_name_idx"
+    ]
+    assert report["blocking"] == 0
+    run_safemigrate("scenarioapp", "0001_initial")
+    report = _json("scenarioapp")
+    assert [m["migration"] for m in report["migrations"]] == [
+        "scenarioapp.0002_item_note",
+        "scenarioapp.0003_item_name_idx",
+    ]
+    assert report["blocking"] == 1
+
+
+def test_merge_migrations_have_nothing_to_judge(scenario):
+    scenario("merge")
+    run_safemigrate("scenarioapp", "0001")
+    report = _json("scenarioapp")
+    merge = next(m for m in report["migrations"] if m["migration"].endswith("0003_merge"))
+    assert merge["operations"] == []
+    assert report["blocking"] == 0
