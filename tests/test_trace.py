@@ -41,7 +41,7 @@ def scratch() -> Iterator[Any]:
     raw.autocommit = True
     state = ProjectState()
     with raw.cursor() as cursor:
-        for operation in collect(connection, base_migration(), state):
+        for operation in collect(connection, base_migration(), state)[0]:
             for sql in operation.sql:
                 cursor.execute(sql)
     seed(raw)

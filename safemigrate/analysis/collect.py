@@ -37,16 +37,17 @@ def collect(
     state: ProjectState,
     *,
     backwards: bool = False,
-) -> list[CollectedOperation]:
-    """Return each operation of ``migration`` with its SQL, starting from ``state``.
+) -> tuple[list[CollectedOperation], ProjectState]:
+    """Return each operation of ``migration`` with its SQL, and the state after it.
 
     ``state`` is the project state before the migration; it is not modified.
     """
     steps = _forward_steps(migration, state)
+    after = steps[-1][3] if steps else state
     if backwards:
         steps = [(i, op, after, before) for i, op, before, after in reversed(steps)]
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-        return [_collect_one(editor, migration, step, backwards) for step in steps]
+        return [_collect_one(editor, migration, step, backwards) for step in steps], after
 
 
 def _forward_steps(

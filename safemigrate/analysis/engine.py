@@ -65,11 +65,10 @@ def analyse(
             if not item.backwards:
                 state = _skip(migration, state, ctx)
             continue
-        report.migrations.append(
-            analyse_migration(connection, migration, before, ctx, memory, item.backwards)
-        )
+        judged = analyse_migration(connection, migration, before, ctx, memory, item.backwards)
+        report.migrations.append(judged)
         if not item.backwards:
-            state = migration.mutate_state(state, preserve=True)
+            state = judged.state_after
     return report
 
 
@@ -96,7 +95,7 @@ def analyse_migration(
     )
     allow = migration_allowances(migration)
     ctx.backwards = backwards
-    collected = collect(connection, migration, state, backwards=backwards)
+    collected, report.state_after = collect(connection, migration, state, backwards=backwards)
     facts_by_op: list[list[Fact]] = []
     changes: list[tuple[bool, set[str]]] = []
     for item in collected:

@@ -125,6 +125,8 @@ class MigrationReport:
     atomic: bool
     backwards: bool
     operations: list[OperationReport] = field(default_factory=list)
+    #: The project state after the migration (forwards), for the next one in the plan.
+    state_after: Any = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
