@@ -174,7 +174,11 @@ def _timings() -> dict[str, tuple[float, float]]:
 
 def _shell_timings() -> dict[str, tuple[float, float]]:
     """Wall-clock time of the two commands as a user runs them, start-up included."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.analysis_settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.analysis_settings",
+        "PYTHONPATH": str(ROOT),
+    }
     django = [sys.executable, "-m", "django"]
 
     def run(*args: str) -> None:
