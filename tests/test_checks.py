@@ -28,6 +28,9 @@ BAD_VALUES = {
     "HISTORY": 1,
     "HISTORY_MAX_STATEMENTS": -1,
     "TABLES": {"shop_order": {"LOCK_TIMEOUT": "fast"}},
+    "BASELINE": {"shop": ""},
+    "SMALL_TABLE_ROWS": "small",
+    "HOT_TABLES": "shop_order",
 }
 
 
