@@ -95,6 +95,7 @@ def analyse_migration(
     )
     allow = migration_allowances(migration)
     ctx.backwards = backwards
+    memory.added_not_valid = set()
     collected, report.state_after = collect(connection, migration, state, backwards=backwards)
     facts_by_op: list[list[Fact]] = []
     changes: list[tuple[bool, set[str]]] = []
@@ -177,7 +178,7 @@ def _changes(
     locked = {
         ctx.table_of(lock.name)
         for f in found
-        if f.info.is_ddl
+        if f.info.is_ddl and not f.data_change
         for lock in f.info.locks
         if lock.mode.blocks_writes
     }

@@ -68,6 +68,8 @@ class SchemaMemory:
     resolve: Callable[[str, str], str | None] | None = None
     not_null_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     proven_not_null: set[tuple[str, str]] = field(default_factory=set)
+    #: Constraints added NOT VALID by the migration being read (reset for each migration).
+    added_not_valid: set[str] = field(default_factory=set)
 
     def column_type(self, table: str, column: str) -> str | None:
         """Return the column's type as SQL, from the plan so far or Django's state."""
@@ -86,6 +88,7 @@ class StatementFacts:
     rewrites: set[str] = field(default_factory=set)
     scans: set[str] = field(default_factory=set)
     data_change: bool = False
+    atomic: bool = True
 
     def add(self, kind: str, table: str, detail: str = "") -> None:
         self.facts.append(Fact(kind, table, detail))
@@ -95,7 +98,7 @@ def statement_facts(sql: str, memory: SchemaMemory, atomic: bool) -> list[Statem
     """Return the facts of each statement in ``sql``; unparseable SQL is a fact of its own."""
     result = []
     for info, node in parse(sql):
-        found = StatementFacts(info)
+        found = StatementFacts(info, atomic=atomic)
         if node is None:
             found.add("unparseable_sql", "", info.notes[0] if info.notes else "")
         else:
@@ -179,6 +182,8 @@ def _set_not_null(table: str, cmd: Any, found: StatementFacts, memory: SchemaMem
 
 def _validate(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
     found.scans.add(table)
+    if found.atomic and str(cmd.name) in memory.added_not_valid:
+        found.add("validate_in_same_transaction", table, str(cmd.name))
     proven = memory.not_null_checks.get(str(cmd.name))
     if proven is not None:
         memory.proven_not_null.add(proven)
@@ -199,6 +204,8 @@ def _check(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> N
     column = _not_null_column(c.raw_expr)
     if column and c.conname:
         memory.not_null_checks[str(c.conname)] = (table, column)
+    if c.skip_validation and c.conname:
+        memory.added_not_valid.add(str(c.conname))
     if not c.skip_validation:
         found.add("add_check", table, str(c.conname or ""))
         found.scans.add(table)
@@ -213,6 +220,8 @@ def _not_null_column(expr: Any) -> str | None:
 
 
 def _foreign(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> None:
+    if c.skip_validation and c.conname:
+        memory.added_not_valid.add(str(c.conname))
     if not c.skip_validation:
         found.add("add_foreign_key", table, relation_name(c.pktable))
         found.scans.add(table)
@@ -317,6 +326,20 @@ def _insert(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
     found.data_change = True
 
 
+def _truncate(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
+    found.data_change = True
+    for relation in node.relations or ():
+        # TRUNCATE gives the table a new, empty file: the trace sees a new relfilenode.
+        found.add("truncate", relation_name(relation))
+        found.rewrites.add(relation_name(relation))
+
+
+def _rewrite_table(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
+    """SET TABLESPACE, SET LOGGED and SET UNLOGGED copy the whole table to a new file."""
+    found.add("table_rewrite_command", table, "AlterTableStmt")
+    found.rewrites.add(table)
+
+
 def _rebuild(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
     info = found.info
     if info.concurrently:
@@ -338,6 +361,7 @@ _STATEMENT_HANDLERS: dict[type, _Handler] = {
     ast.UpdateStmt: _dml,
     ast.DeleteStmt: _dml,
     ast.InsertStmt: _insert,
+    ast.TruncateStmt: _truncate,
     ast.VacuumStmt: _rebuild,
     ast.ClusterStmt: _rebuild,
     ast.ReindexStmt: _rebuild,
@@ -349,6 +373,9 @@ _ALTER_TABLE_HANDLERS: dict[int, Callable[..., None]] = {
     _AT.AT_ValidateConstraint: _validate,
     _AT.AT_AddConstraint: _add_constraint,
     _AT.AT_DropColumn: _drop_column,
+    _AT.AT_SetTableSpace: _rewrite_table,
+    _AT.AT_SetLogged: _rewrite_table,
+    _AT.AT_SetUnLogged: _rewrite_table,
 }
 _CONSTRAINT_HANDLERS: dict[int, Callable[..., None]] = {
     _C.CONSTR_CHECK: _check,

@@ -217,4 +217,36 @@ LOCKING_RULES: tuple[Rule, ...] = (
         good='migrations.RunSQL("ALTER TABLE shop_tag ADD PRIMARY KEY USING INDEX tag_code")',
         operations=(op("AddUniqueConstraintConcurrently"),),
     ),
+    Rule(
+        id="SM129",
+        fact="validate_in_same_transaction",
+        title="Validating a constraint in the transaction that added it keeps the strong lock",
+        severity=_E,
+        lock="the ADD CONSTRAINT's lock (ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE), for a full scan",
+        why="NOT VALID makes ADD CONSTRAINT instant, but in an atomic migration its lock is "
+        "held until commit: a VALIDATE in the same transaction scans the table under it, and "
+        "the point of NOT VALID is lost.",
+        safe=f"Put `{op('ValidateConstraint')}` in a later migration (or set "
+        "`atomic = False`), so that the lock of the ADD is released before the scan.",
+        bad='# one atomic migration\nAddConstraintNotValid("order", check),\n'
+        'ValidateConstraint("order", "order_total_gte_0")',
+        good='# 0005\nAddConstraintNotValid("order", check)\n'
+        '# 0006\nValidateConstraint("order", "order_total_gte_0")',
+        operations=(op("ValidateConstraint"),),
+    ),
+    Rule(
+        id="SM130",
+        fact="truncate",
+        title="TRUNCATE empties a table under an exclusive lock",
+        severity=_E,
+        lock=f"{_AE}",
+        why="TRUNCATE takes ACCESS EXCLUSIVE and removes every row at once (with CASCADE, of "
+        "the referencing tables too); code still deployed loses its data mid-request.",
+        safe=f"Delete in batches with `{op('Backfill')}`-style batching, or drop the table "
+        f"in a later release with `{op('SafeDeleteModel')}`.",
+        bad='migrations.RunSQL("TRUNCATE shop_auditlog")',
+        good="# a batched, non-atomic delete; or keep the rows",
+        operations=(op("Backfill"), op("SafeDeleteModel")),
+        pg_versions="all",
+    ),
 )

@@ -400,6 +400,27 @@ CASES: tuple[Case, ...] = (
         False,
         atomic=False,
     ),
+    Case(
+        "validate_in_same_atomic_migration",
+        [
+            sql(
+                f"ALTER TABLE {ORDER} ADD CONSTRAINT order_total_gte_0 CHECK (total >= 0) NOT VALID"
+            ),
+            sql(f"ALTER TABLE {ORDER} VALIDATE CONSTRAINT order_total_gte_0"),
+        ],
+        ("SM129",),
+        True,
+    ),
+    Case(
+        "set_not_null_pattern_in_one_transaction",
+        [
+            sql(f"ALTER TABLE {ORDER} ADD CONSTRAINT note_nn CHECK (note IS NOT NULL) NOT VALID"),
+            sql(f"ALTER TABLE {ORDER} VALIDATE CONSTRAINT note_nn"),
+            sql(f"ALTER TABLE {ORDER} ALTER COLUMN note SET NOT NULL"),
+        ],
+        ("SM129",),
+        True,
+    ),
     # SM114 exclusion
     Case(
         "add_exclusion_sql",
@@ -541,6 +562,18 @@ CASES: tuple[Case, ...] = (
         atomic=False,
     ),
     Case("plain_vacuum", [sql(f"VACUUM {ORDER}")], (), False, atomic=False),
+    Case(
+        "set_unlogged_sql", [sql("ALTER TABLE scenarioapp_coupon SET UNLOGGED")], ("SM123",), True
+    ),
+    Case(
+        "set_statistics_sql",
+        [sql(f"ALTER TABLE {ORDER} ALTER COLUMN code SET STATISTICS 500")],
+        (),
+        False,
+    ),
+    # SM130 truncate
+    Case("truncate_sql", [sql("TRUNCATE scenarioapp_coupon")], ("SM130",), True),
+    Case("truncate_new_table", [_tag(), sql("TRUNCATE scenarioapp_tag")], (), False),
     # SM124 stored generated column
     Case(
         "stored_generated_field",
