@@ -11,6 +11,7 @@ runs the whole corpus both ways and fails on any difference.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,7 @@ _SEED_VALUES = {
 }
 
 
-def seed(connection: Any, rows: int = 3) -> dict[str, int]:
+def seed(connection: Any, rows: int = 3, tables: Collection[str] | None = None) -> dict[str, int]:
     """Insert a few rows into every table, foreign keys unchecked; return rows per table.
 
     Rows matter to the trace: ``ADD COLUMN ... NOT NULL`` fails only on a non-empty table,
@@ -122,6 +123,8 @@ def seed(connection: Any, rows: int = 3) -> dict[str, int]:
         cursor.execute("BEGIN")
         cursor.execute("SET LOCAL session_replication_role = replica")
         for table in _files(cursor):
+            if tables is not None and table not in tables:
+                continue
             seeded[table] = sum(_seed_row(cursor, table, i) for i in range(1, rows + 1))
         cursor.execute("COMMIT")
     return seeded
