@@ -40,6 +40,12 @@ class UnsafeMigration(SafemigrateError):
     exit_code = ExitCode.UNSAFE
 
 
+class AnalysisFailed(SafemigrateError):
+    """The analysis before a run broke on an operation; nothing was run."""
+
+    exit_code = ExitCode.UNSAFE
+
+
 class RetriesExhausted(SafemigrateError):
     """A migration kept failing on locks until its retries or deadline ran out."""
 

@@ -12,7 +12,7 @@ from safemigrate.analysis.engine import analyse, live_probe
 from safemigrate.analysis.plan import Selection
 from safemigrate.analysis.report import AnalysisReport
 from safemigrate.conf import conf
-from safemigrate.exceptions import UnsafeMigration
+from safemigrate.exceptions import AnalysisFailed, SafemigrateError, UnsafeMigration
 from safemigrate.rules import get_rule
 from safemigrate.tracedb import trace_report
 
@@ -48,6 +48,24 @@ def run_analysis(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) ->
     if options.get("trace"):
         trace_report(connection, report, report.items)
     return report
+
+
+def analyse_before_run(
+    connection: BaseDatabaseWrapper, options: Mapping[str, Any]
+) -> AnalysisReport:
+    """Analyse the plan before applying it; an analysis that breaks says how to go on."""
+    try:
+        return run_analysis(connection, options)
+    except SafemigrateError:
+        raise
+    except Exception as error:
+        # An operation safemigrate cannot render without running it must not block a deploy
+        # silently, nor be waved through: say what broke and what the escape hatch is.
+        raise AnalysisFailed(
+            f"safemigrate could not analyse the plan: {type(error).__name__}: {error}. "
+            "Fix: run manage.py safemigrate --lint for the details (and report it if the "
+            "migration is valid), or pass --allow-unsafe to migrate without the analysis."
+        ) from error
 
 
 def refuse_unsafe(report: AnalysisReport) -> None:

@@ -261,3 +261,15 @@ def test_merge_migrations_have_nothing_to_judge(scenario):
     merge = next(m for m in report["migrations"] if m["migration"].endswith("0003_merge"))
     assert merge["operations"] == []
     assert report["blocking"] == 0
+
+
+def test_a_broken_analysis_names_the_escape_hatch(unsafe, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot render")
+
+    monkeypatch.setattr("safemigrate.lint.run_analysis", broken)
+    with pytest.raises(CommandError) as raised:
+        run_safemigrate("scenarioapp")
+    assert raised.value.returncode == ExitCode.UNSAFE
+    assert "RuntimeError: cannot render" in str(raised.value)
+    assert "--allow-unsafe" in str(raised.value)

@@ -16,7 +16,7 @@ from django.db.migrations import Migration
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.exceptions import ExitCode, SafemigrateError
 from safemigrate.executor import GuardedExecutor
-from safemigrate.lint import FORMATS, refuse_unsafe, run_analysis
+from safemigrate.lint import FORMATS, analyse_before_run, refuse_unsafe, run_analysis
 from safemigrate.lintformat import render
 from safemigrate.models import Status
 from safemigrate.output import Reporter
@@ -121,7 +121,7 @@ class Command(migrate.Command):
             return
         try:
             if not (options["fake"] or options["allow_unsafe"]):
-                refuse_unsafe(run_analysis(connection, options))
+                refuse_unsafe(analyse_before_run(connection, options))
             run = GuardedRun(connection, options, self.reporter)
         except SafemigrateError as error:
             raise CommandError(str(error), returncode=error.exit_code) from error
