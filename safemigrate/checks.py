@@ -38,6 +38,7 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E020", "BASELINE", "baseline"),
     ("safemigrate.E021", "SMALL_TABLE_ROWS", "small_table_rows"),
     ("safemigrate.E022", "HOT_TABLES", "hot_tables"),
+    ("safemigrate.E023", "HOT_WRITES_PER_SECOND", "hot_writes_per_second"),
 )
 
 

@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "BASELINE": {},
     "SMALL_TABLE_ROWS": 10_000,
     "HOT_TABLES": [],
+    "HOT_WRITES_PER_SECOND": None,
 }
 
 POOLER_CHOICES = ("auto", "none", "session", "transaction")
@@ -246,6 +247,19 @@ class Settings:
                 f"SAFEMIGRATE['HOT_TABLES'] must hold table names (strings), not {list(raw)!r}."
             )
         return frozenset(raw)
+
+    @property
+    def hot_writes_per_second(self) -> float | None:
+        """Tables written faster than this (live statistics) count as hot; ``None`` is off."""
+        raw = self._raw("HOT_WRITES_PER_SECOND")
+        if raw is None:
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+            raise ConfigurationError(
+                "SAFEMIGRATE['HOT_WRITES_PER_SECOND'] must be a positive number of rows "
+                f"written per second, e.g. 50, or None; not {raw!r}."
+            )
+        return float(raw)
 
 
 conf = Settings()

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from safemigrate.analysis.context import AnalysisContext
-from safemigrate.analysis.engine import analyse, live_probe
+from safemigrate.analysis.engine import analyse, live_probe, live_write_rate
 from safemigrate.analysis.plan import Selection
 from safemigrate.analysis.report import AnalysisReport
 from safemigrate.conf import conf
@@ -38,6 +38,8 @@ def context_from(connection: BaseDatabaseWrapper, selection: Selection) -> Analy
         small_table_rows=conf.small_table_rows,
         hot_tables=conf.hot_tables,
         probe=None if selection.assume_production else live_probe(connection),
+        hot_writes_per_second=conf.hot_writes_per_second,
+        write_rate=None if selection.assume_production else live_write_rate(connection),
     )
 
 

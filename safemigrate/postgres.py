@@ -199,3 +199,22 @@ def table_stats(cursor: Any, table: str) -> tuple[int | None, int] | None:
         return None
     rows, size = row
     return (None if rows < 0 else int(rows)), int(size)
+
+
+def write_rate(cursor: Any, table: str) -> float | None:
+    """Return the rows a table has had written per second, on average since stats began.
+
+    From ``pg_stat_user_tables`` (inserts, updates and deletes) over the time since the
+    database's statistics were reset, or since the server started.
+    """
+    cursor.execute(
+        """
+        SELECT (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)::float8 / GREATEST(1, EXTRACT(EPOCH
+            FROM clock_timestamp() - COALESCE(d.stats_reset, pg_postmaster_start_time())))
+        FROM pg_stat_user_tables s, pg_stat_database d
+        WHERE s.relid = to_regclass(%s) AND d.datname = current_database()
+        """,
+        [table],
+    )
+    row = cursor.fetchone()
+    return None if row is None else float(row[0])

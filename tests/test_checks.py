@@ -31,6 +31,7 @@ BAD_VALUES = {
     "BASELINE": {"shop": ""},
     "SMALL_TABLE_ROWS": "small",
     "HOT_TABLES": "shop_order",
+    "HOT_WRITES_PER_SECOND": 0,
 }
 
 

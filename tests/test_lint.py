@@ -127,6 +127,18 @@ def test_hot_tables_flag_brief_locks(unsafe, settings):
     assert [f["rule"] for f in add_field["findings"]] == ["SM128"]
 
 
+def test_live_write_rates_make_a_table_hot(unsafe, settings):
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO scenarioapp_item (name, quantity) VALUES ('a', 1), ('b', 2)")
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    settings.SAFEMIGRATE = {"HOT_WRITES_PER_SECOND": 0.000001}
+    report = _json("scenarioapp")
+    assert [f["rule"] for f in report["migrations"][0]["operations"][0]["findings"]] == ["SM128"]
+    settings.SAFEMIGRATE = {"HOT_WRITES_PER_SECOND": 1_000_000}
+    report = _json("scenarioapp")
+    assert report["migrations"][0]["operations"][0]["findings"] == []
+
+
 def test_assume_production_judges_named_migration_from_a_clean_start(scenario):
     scenario("unsafe")
     message = lint_fails("scenarioapp", "0002", assume_production=True)

@@ -28,6 +28,9 @@ class AnalysisContext:
     small_table_rows: int = 10_000
     hot_tables: frozenset[str] = frozenset()
     probe: StatsProbe | None = None
+    #: Rows written per second above which a table is hot, and how to read a table's rate.
+    hot_writes_per_second: float | None = None
+    write_rate: Callable[[str], float | None] | None = None
     created: set[str] = field(default_factory=set)
     index_tables: dict[str, str] = field(default_factory=dict)
     backwards: bool = False
@@ -40,6 +43,17 @@ class AnalysisContext:
         if table not in self._stats:
             self._stats[table] = self.probe(table)
         return self._stats[table]
+
+    def is_hot(self, table: str) -> bool:
+        """Whether ``table`` is listed as hot, or (live) written faster than the threshold."""
+        if table in self.hot_tables:
+            return True
+        if self.assume_production or self.write_rate is None or table in self.created:
+            return False
+        if self.hot_writes_per_second is None:
+            return False
+        rate = self.write_rate(table)
+        return rate is not None and rate >= self.hot_writes_per_second
 
     def table_of(self, name: str) -> str:
         """Return the table behind ``name`` when it names an index, else ``name``."""

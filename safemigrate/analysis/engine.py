@@ -137,7 +137,7 @@ def _statement(
 def _hot(ctx: AnalysisContext, found: StatementFacts) -> Fact | None:
     for lock in found.info.locks:
         table = ctx.table_of(lock.name)
-        if table in ctx.hot_tables and lock.mode.blocks_writes:
+        if lock.mode.blocks_writes and ctx.is_hot(table):
             return Fact("hot_table_lock", table, lock.mode.pg_name)
     return None
 
@@ -250,6 +250,19 @@ def _stats(ctx: AnalysisContext, table: str) -> TableStats | None:
     if table in ctx.created:
         return TableStats(0, 0)
     return ctx.stats(table)
+
+
+def live_write_rate(connection: BaseDatabaseWrapper) -> Callable[[str], float | None]:
+    """A probe of a table's write rate; an unreachable database just knows nothing."""
+
+    def probe(table: str) -> float | None:
+        try:
+            with connection.cursor() as cursor:
+                return postgres.write_rate(cursor, table)
+        except DatabaseError:
+            return None
+
+    return probe
 
 
 def live_probe(connection: BaseDatabaseWrapper) -> Callable[[str], TableStats | None]:
