@@ -343,7 +343,9 @@ _CAVEATS = """## How to read these figures
   safemigrate's runner sets itself.
 - **Timings** run on a shared development machine; treat them as orders of magnitude.
   `migrate --plan` only walks the graph; the analysis renders Django's project state for
-  every operation (as `sqlmigrate` does) and parses every statement.
+  every operation (as `sqlmigrate` does) and parses every statement. From the shell, a
+  short history is dominated by Django's start-up (about a second here), so a ratio near 1
+  (either way) is noise; the 500-migration history shows the analysis's own cost.
 """
 
 
