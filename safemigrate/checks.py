@@ -35,6 +35,10 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E015", "HISTORY", "history"),
     ("safemigrate.E016", "HISTORY_MAX_STATEMENTS", "history_max_statements"),
     ("safemigrate.E017", "TABLES", "tables"),
+    ("safemigrate.E020", "BASELINE", "baseline"),
+    ("safemigrate.E021", "SMALL_TABLE_ROWS", "small_table_rows"),
+    ("safemigrate.E022", "HOT_TABLES", "hot_tables"),
+    ("safemigrate.E023", "HOT_WRITES_PER_SECOND", "hot_writes_per_second"),
     ("safemigrate.E080", "CHECKLIST", "checklist"),
     ("safemigrate.E081", "REQUIRE_APPROVAL", "require_approval"),
 )

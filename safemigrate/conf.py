@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     "HISTORY": True,
     "HISTORY_MAX_STATEMENTS": 1000,
     "TABLES": {},
+    "BASELINE": {},
+    "SMALL_TABLE_ROWS": 10_000,
+    "HOT_TABLES": [],
+    "HOT_WRITES_PER_SECOND": None,
     "CHECKLIST": None,
     "REQUIRE_APPROVAL": None,
 }
@@ -215,6 +219,51 @@ class Settings:
                 "e.g. {'shop_order': {'LOCK_TIMEOUT': '100ms', 'RETRIES': 60}}."
             )
         return {str(table): parse_table_policy(str(table), policy) for table, policy in raw.items()}
+
+    @property
+    def baseline(self) -> dict[str, str]:
+        """Per app, the last migration judged already: it and its ancestors are not linted."""
+        raw = self._raw("BASELINE")
+        if not isinstance(raw, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in raw.items()
+        ):
+            raise ConfigurationError(
+                "SAFEMIGRATE['BASELINE'] must map app labels to migration names, "
+                "e.g. {'shop': '0042_order_status'}."
+            )
+        return dict(raw)
+
+    @property
+    def small_table_rows(self) -> int:
+        """Below this many rows (from live statistics), size-bound findings drop to info."""
+        return parse_count(self._raw("SMALL_TABLE_ROWS"), "SAFEMIGRATE['SMALL_TABLE_ROWS']")
+
+    @property
+    def hot_tables(self) -> frozenset[str]:
+        """Tables so busy that even a brief write-blocking lock is a finding."""
+        raw = self._raw("HOT_TABLES")
+        if isinstance(raw, str) or not isinstance(raw, list | tuple | set | frozenset):
+            raise ConfigurationError(
+                "SAFEMIGRATE['HOT_TABLES'] must be a list of table names, e.g. ['shop_order']."
+            )
+        if not all(isinstance(table, str) and table for table in raw):
+            raise ConfigurationError(
+                f"SAFEMIGRATE['HOT_TABLES'] must hold table names (strings), not {list(raw)!r}."
+            )
+        return frozenset(raw)
+
+    @property
+    def hot_writes_per_second(self) -> float | None:
+        """Tables written faster than this (live statistics) count as hot; ``None`` is off."""
+        raw = self._raw("HOT_WRITES_PER_SECOND")
+        if raw is None:
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+            raise ConfigurationError(
+                "SAFEMIGRATE['HOT_WRITES_PER_SECOND'] must be a positive number of rows "
+                f"written per second, e.g. 50, or None; not {raw!r}."
+            )
+        return float(raw)
 
     @property
     def checklist(self) -> list[ChecklistItem]:

@@ -18,8 +18,9 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: Locks could not be had: retries ran out, or another run holds the run lock.
     LOCKED_OUT = 3
-    #: The approval gate refused: a migration needs an approved review first. Nothing ran.
-    NOT_APPROVED = 4
+    #: A gate refused to apply: error-level findings nobody acknowledged, or a migration
+    #: without the approved review the gate requires. Nothing was run.
+    REFUSED = 4
 
 
 class SafemigrateError(Exception):
@@ -32,6 +33,18 @@ class ConfigurationError(SafemigrateError):
     """A setting, option or migration attribute has a value safemigrate cannot use."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnsafeMigration(SafemigrateError):
+    """The plan holds error-level findings that neither the migration nor the run accepted."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class AnalysisFailed(SafemigrateError):
+    """The analysis before a run broke on an operation; nothing was run."""
+
+    exit_code = ExitCode.REFUSED
 
 
 class RetriesExhausted(SafemigrateError):
@@ -55,7 +68,7 @@ class PoolerUnsafe(SafemigrateError):
 class ApprovalRequired(SafemigrateError):
     """``REQUIRE_APPROVAL`` (or ``--require-approval``) refused migrations nobody approved."""
 
-    exit_code = ExitCode.NOT_APPROVED
+    exit_code = ExitCode.REFUSED
 
 
 class BlockedByLongTransaction(SafemigrateError):

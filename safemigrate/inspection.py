@@ -61,13 +61,32 @@ class PlanRequest:
 FindingsSource = Callable[[PlanRequest], FindingsMap]
 
 
-def no_findings(request: PlanRequest) -> FindingsMap:
-    """Find nothing: the default until the analysis engine is plugged in as FINDINGS_SOURCE."""
-    return {}
+def engine_findings(request: PlanRequest) -> FindingsMap:
+    """Ask the analysis engine about the plan; an acknowledged error counts as a warning."""
+    from safemigrate.analysis.engine import analyse
+    from safemigrate.analysis.plan import Selection
+    from safemigrate.lint import context_from
+    from safemigrate.rules import get_rule
+
+    selection = Selection(request.app_label, request.migration_name, include_third_party=True)
+    report = analyse(request.connection, selection, context_from(request.connection, selection))
+    return {
+        (migration.app_label, migration.name, operation.index): [
+            Finding(
+                finding.rule_id,
+                "warning" if finding.acknowledged else finding.severity.label,
+                finding.message,
+                get_rule(finding.rule_id).safe,
+            )
+            for finding in operation.findings
+        ]
+        for migration in report.migrations
+        for operation in migration.operations
+    }
 
 
-#: Where findings come from; the analysis engine (issue 3) replaces this one name.
-FINDINGS_SOURCE: FindingsSource = no_findings
+#: Where findings come from: the analysis engine; tests may swap this one name.
+FINDINGS_SOURCE: FindingsSource = engine_findings
 
 
 @dataclass

@@ -195,8 +195,12 @@ class TableStats:
     size_bytes: int | None = None
 
 
-def table_stats(cursor: Any, name: str) -> TableStats:
-    """Return rows (estimated, or counted when small and never analysed) and total size."""
+def table_stats(cursor: Any, name: str, *, count_small: bool = True) -> TableStats:
+    """Return rows (estimated, or counted when small and never analysed) and total size.
+
+    ``count_small=False`` leaves a never-analysed table's rows unknown, as the analysis wants:
+    it lowers a finding's severity only on statistics the server itself keeps.
+    """
     cursor.execute(
         "SELECT c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c "
         "WHERE c.oid = to_regclass(%s)",
@@ -206,7 +210,7 @@ def table_stats(cursor: Any, name: str) -> TableStats:
     if row is None:
         return TableStats(name, exists=False)
     rows, size = int(row[0]), int(row[1])
-    if rows < 0 and size <= EXACT_COUNT_MAX_BYTES:
+    if rows < 0 and count_small and size <= EXACT_COUNT_MAX_BYTES:
         # reltuples is -1 until the first VACUUM or ANALYZE; a small table is cheap to count.
         cursor.execute(f"SELECT count(*) FROM {_quote(name)}")
         rows = int(cursor.fetchone()[0])
@@ -215,3 +219,22 @@ def table_stats(cursor: Any, name: str) -> TableStats:
 
 def _quote(name: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def write_rate(cursor: Any, table: str) -> float | None:
+    """Return the rows a table has had written per second, on average since stats began.
+
+    From ``pg_stat_user_tables`` (inserts, updates and deletes) over the time since the
+    database's statistics were reset, or since the server started.
+    """
+    cursor.execute(
+        """
+        SELECT (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)::float8 / GREATEST(1, EXTRACT(EPOCH
+            FROM clock_timestamp() - COALESCE(d.stats_reset, pg_postmaster_start_time())))
+        FROM pg_stat_user_tables s, pg_stat_database d
+        WHERE s.relid = to_regclass(%s) AND d.datname = current_database()
+        """,
+        [table],
+    )
+    row = cursor.fetchone()
+    return None if row is None else float(row[0])

@@ -15,7 +15,7 @@ from typing import Any
 
 import pglast
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType, ReindexObjectType
 
 from safemigrate.locks import LockMode
 
@@ -139,12 +139,18 @@ def _alter_table(stmt: ast.AlterTableStmt) -> list[RelationLock]:
     via_index = stmt.objtype == ObjectType.OBJECT_INDEX
     locks = [RelationLock(table, _alter_table_mode(stmt), via_index)]
     for cmd in stmt.cmds or ():
-        constraint = cmd.def_
-        if (
-            isinstance(constraint, ast.Constraint)
-            and constraint.contype == ConstrType.CONSTR_FOREIGN
-        ):
-            locks.append(RelationLock(relation_name(constraint.pktable), _M.SHARE_ROW_EXCLUSIVE))
+        # A foreign key, added alone or inline with ADD COLUMN, locks the referenced table.
+        inline = (
+            getattr(cmd.def_, "constraints", None) if isinstance(cmd.def_, ast.ColumnDef) else None
+        )
+        for constraint in inline or (cmd.def_,):
+            if (
+                isinstance(constraint, ast.Constraint)
+                and constraint.contype == ConstrType.CONSTR_FOREIGN
+            ):
+                locks.append(
+                    RelationLock(relation_name(constraint.pktable), _M.SHARE_ROW_EXCLUSIVE)
+                )
     return locks
 
 
@@ -210,6 +216,30 @@ def _create_table(stmt: ast.CreateStmt) -> list[RelationLock]:
     ]
 
 
+def _vacuum(stmt: ast.VacuumStmt) -> list[RelationLock]:
+    full = any(option.defname == "full" for option in stmt.options or ())
+    mode = _M.ACCESS_EXCLUSIVE if full else _M.SHARE_UPDATE_EXCLUSIVE
+    return [RelationLock(relation_name(rel.relation), mode) for rel in stmt.rels or ()]
+
+
+def _reindex(stmt: ast.ReindexStmt) -> list[RelationLock]:
+    if stmt.relation is None:
+        return []
+    mode = _M.SHARE_UPDATE_EXCLUSIVE if _reindex_concurrently(stmt) else _M.SHARE
+    via_index = stmt.kind == ReindexObjectType.REINDEX_OBJECT_INDEX
+    return [RelationLock(relation_name(stmt.relation), mode, via_index)]
+
+
+def _comment(stmt: ast.CommentStmt) -> list[RelationLock]:
+    """COMMENT ON TABLE/COLUMN takes SHARE UPDATE EXCLUSIVE (seen in pg_locks; undocumented)."""
+    names: tuple[Any, ...] = tuple(stmt.object or ())
+    if stmt.objtype == ObjectType.OBJECT_TABLE:
+        return [RelationLock(_qualified(names), _M.SHARE_UPDATE_EXCLUSIVE)]
+    if stmt.objtype == ObjectType.OBJECT_COLUMN:
+        return [RelationLock(_qualified(names[:-1]), _M.SHARE_UPDATE_EXCLUSIVE)]
+    return []
+
+
 def _dml(stmt: Any) -> list[RelationLock]:
     return [RelationLock(relation_name(stmt.relation), _M.ROW_EXCLUSIVE)]
 
@@ -227,6 +257,10 @@ def _locks_of(stmt: ast.Node) -> list[RelationLock]:
         ast.TruncateStmt: lambda s: [
             RelationLock(relation_name(rel), _M.ACCESS_EXCLUSIVE) for rel in s.relations
         ],
+        ast.CommentStmt: _comment,
+        ast.VacuumStmt: _vacuum,
+        ast.ReindexStmt: _reindex,
+        ast.ClusterStmt: lambda s: [RelationLock(relation_name(s.relation), _M.ACCESS_EXCLUSIVE)],
         ast.CreateTrigStmt: lambda s: [
             RelationLock(relation_name(s.relation), _M.SHARE_ROW_EXCLUSIVE)
         ],
@@ -266,11 +300,35 @@ def _creates(stmt: ast.Node) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=2048)
 def classify(sql: str) -> tuple[StatementInfo, ...]:
     """Return what each statement in ``sql`` locks; unparseable SQL yields one ``parsed=False``."""
+    return tuple(info for info, _ in parse(sql))
+
+
+@functools.lru_cache(maxsize=2048)
+def parse(sql: str) -> tuple[tuple[StatementInfo, ast.Node | None], ...]:
+    """Return each statement's ``StatementInfo`` with its parse tree, for deeper analysis.
+
+    The analysis (``safemigrate.analysis.sqlfacts``) reads the same trees the guard does, so
+    the two can never disagree about which statement locks what.
+    """
+    text = _PLACEHOLDER.sub("NULL", sql.replace("%%", "%"))
     try:
-        raw_statements = pglast.parse_sql(_PLACEHOLDER.sub("NULL", sql.replace("%%", "%")))
+        raw_statements = pglast.parse_sql(text)
     except pglast.parser.ParseError as error:
-        return (StatementInfo(sql=sql, kind="Unparseable", parsed=False, notes=(str(error),)),)
-    return tuple(_describe(sql, raw.stmt) for raw in raw_statements if raw.stmt is not None)
+        info = StatementInfo(sql=sql, kind="Unparseable", parsed=False, notes=(str(error),))
+        return ((info, None),)
+    statements = [(raw, raw.stmt) for raw in raw_statements if raw.stmt is not None]
+    if len(statements) == 1:
+        return ((_describe(sql, statements[0][1]), statements[0][1]),)
+    return tuple((_describe(_text_of(text, raw), stmt), stmt) for raw, stmt in statements)
+
+
+def _text_of(text: str, raw: ast.RawStmt) -> str:
+    """Return one statement's own text out of a string holding several."""
+    # pglast reports byte offsets; identifiers and literals may hold non-ASCII characters.
+    data = text.encode()
+    start = raw.stmt_location or 0
+    end = start + raw.stmt_len if raw.stmt_len else len(data)
+    return data[start:end].decode(errors="replace").strip()
 
 
 def _describe(sql: str, stmt: ast.Node) -> StatementInfo:

@@ -28,6 +28,10 @@ BAD_VALUES = {
     "HISTORY": 1,
     "HISTORY_MAX_STATEMENTS": -1,
     "TABLES": {"shop_order": {"LOCK_TIMEOUT": "fast"}},
+    "BASELINE": {"shop": ""},
+    "SMALL_TABLE_ROWS": "small",
+    "HOT_TABLES": "shop_order",
+    "HOT_WRITES_PER_SECOND": 0,
     "CHECKLIST": ["Estimate migration duration"],
     "REQUIRE_APPROVAL": True,
 }

@@ -32,7 +32,7 @@ def basic(scenario):
 def refused(*args: str, **options: object) -> str:
     with pytest.raises(CommandError) as error:
         run_safemigrate(*args, **options)
-    assert error.value.returncode == ExitCode.NOT_APPROVED == 4
+    assert error.value.returncode == ExitCode.REFUSED == 4
     return str(error.value)
 
 

@@ -188,14 +188,14 @@ def test_custom_checklist_from_settings(review_scenario, settings):
 
 def test_nothing_pending(scenario):
     scenario("basic")
-    run_safemigrate("scenarioapp", verbosity=0)
+    run_safemigrate("scenarioapp", verbosity=0, allow_unsafe=True)
     markdown = run_safemigrate("scenarioapp", runbook=True).out
     assert "No pending migrations." in markdown
     assert "# nothing to roll back" in markdown
 
 
 def test_runbook_of_a_rollback_says_how_to_reapply_and_what_cannot_be_undone(review_scenario):
-    run_safemigrate("scenarioapp", verbosity=0)
+    run_safemigrate("scenarioapp", verbosity=0, allow_unsafe=True)
     book = json.loads(run_safemigrate("scenarioapp", "0001", runbook=True, format="json").out)
     (migration,) = book["migrations"]
     assert migration["direction"] == "backwards"

@@ -15,14 +15,18 @@ from django.db.migrations import Migration
 
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
-from safemigrate.exceptions import ExitCode, SafemigrateError
+from safemigrate.exceptions import ConfigurationError, ExitCode, SafemigrateError
 from safemigrate.executor import GuardedExecutor
 from safemigrate.gate import check_gate
+from safemigrate.lint import FORMATS as LINT_FORMATS
+from safemigrate.lint import analyse_before_run, refuse_unsafe, run_analysis
+from safemigrate.lintformat import render as render_lint
 from safemigrate.models import Status
 from safemigrate.output import Reporter
 from safemigrate.run import GuardedRun
 from safemigrate.runbook import build_runbook
-from safemigrate.runbook_render import FORMATS, render
+from safemigrate.runbook_render import FORMATS as RUNBOOK_FORMATS
+from safemigrate.runbook_render import render as render_runbook
 from safemigrate.summary import summary
 
 #: ``migrate`` options that only read: they need neither guard nor history.
@@ -75,9 +79,9 @@ class Command(migrate.Command):
         )
         group.add_argument(
             "--format",
-            choices=FORMATS,
-            default="md",
-            help="The runbook's format: md (default), html or json.",
+            choices=sorted({*RUNBOOK_FORMATS, *LINT_FORMATS}),
+            help="Output format: for --runbook md (default), html or json; for --lint text "
+            "(default), json or github.",
         )
         group.add_argument(
             "--require-approval",
@@ -87,6 +91,39 @@ class Command(migrate.Command):
             metavar="errors|all",
             help="Refuse migrations without an approved review: all of them (the default) or "
             "those with error findings (default: SAFEMIGRATE['REQUIRE_APPROVAL']).",
+        )
+        group.add_argument(
+            "--allow-unsafe",
+            action="store_true",
+            help="Apply migrations even where the analysis finds error-level risks.",
+        )
+        lint = parser.add_argument_group("analysis (safemigrate --lint)")
+        lint.add_argument(
+            "--lint",
+            action="store_true",
+            help="Analyse the plan without applying it; exit 1 on error-level findings.",
+        )
+        lint.add_argument(
+            "--assume-production",
+            action="store_true",
+            help="Judge every table as large and in use, without database statistics "
+            "(for CI); the plan starts from a clean database.",
+        )
+        lint.add_argument(
+            "--since",
+            metavar="GIT_REF",
+            help="Judge only the migration files added since GIT_REF (e.g. origin/main).",
+        )
+        lint.add_argument(
+            "--trace",
+            action="store_true",
+            help="Also run the judged statements on a throwaway copy of the schema and report "
+            "the locks and rewrites PostgreSQL really performed.",
+        )
+        lint.add_argument(
+            "--include-third-party",
+            action="store_true",
+            help="Judge installed apps' migrations too (skipped unless named).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -105,11 +142,16 @@ class Command(migrate.Command):
         if any(options.get(name) for name in READ_ONLY_OPTIONS):
             super().handle(*args, **options)
             return
+        if options["lint"]:
+            self._lint(connection, options)
+            return
         try:
             if options.get("runbook"):
                 self._print_runbook(connection, options)
                 return
             self._check_gate(connection, options)
+            if not (options["fake"] or options["allow_unsafe"]):
+                refuse_unsafe(analyse_before_run(connection, options))
             run = GuardedRun(connection, options, self.reporter)
         except SafemigrateError as error:
             raise CommandError(str(error), returncode=error.exit_code) from error
@@ -118,7 +160,8 @@ class Command(migrate.Command):
 
     def _print_runbook(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
         book = build_runbook(connection, options["app_label"], options["migration_name"])
-        self.stdout.write(render(book, options["format"]), ending="")
+        fmt = _format(options, RUNBOOK_FORMATS, "--runbook")
+        self.stdout.write(render_runbook(book, fmt), ending="")
 
     def _check_gate(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
         mode = options.get("require_approval") or conf.require_approval
@@ -126,6 +169,22 @@ class Command(migrate.Command):
             notice = check_gate(connection, mode, options["app_label"], options["migration_name"])
             if notice:
                 self.stderr.write(notice)
+
+    def _lint(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
+        """Print the analysis of the plan; exit 1 if an error-level finding is pending."""
+        try:
+            fmt = _format(options, LINT_FORMATS, "--lint")
+            report = run_analysis(connection, options)
+        except SafemigrateError as error:
+            raise CommandError(str(error), returncode=error.exit_code) from error
+        out = getattr(self, "json_out", self.stdout)
+        out.write(render_lint(report, fmt))
+        if report.blocking:
+            raise CommandError(
+                f"{len(report.blocking)} error-level finding(s): rewrite the operations as "
+                "each fix says, or acknowledge them with safemigrate = {'allow': {...}}.",
+                returncode=ExitCode.MIGRATION_FAILED,
+            )
 
     def _migrate_guarded(self, run: GuardedRun, *args: Any, **options: Any) -> None:
         try:
@@ -200,3 +259,13 @@ class Command(migrate.Command):
             self.reporter.close_line(f" {word} ({elapsed:.2f}s{retries})", self.style.SUCCESS)
         else:
             super().migration_progress_callback(action, migration, fake)
+
+
+def _format(options: dict[str, Any], allowed: tuple[str, ...], mode: str) -> str:
+    """Return ``--format`` for this mode (its first format by default), or a usage error."""
+    chosen = options.get("format") or allowed[0]
+    if chosen not in allowed:
+        raise ConfigurationError(
+            f"--format {chosen} does not apply to {mode}; use one of {', '.join(allowed)}."
+        )
+    return str(chosen)

@@ -1,0 +1,280 @@
+"""The analysis engine: the plan in, a judged report out; nothing is written anywhere.
+
+For each operation it collects the SQL (``collect``), reads each statement's locks and
+facts (``statements`` and ``sqlfacts``), adds the facts only the operation shows (a
+RunPython without reverse code), then looks every fact's rule up in the catalogue and lets
+the context (``context``) set its severity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import DatabaseError
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
+from django.db.migrations.operations import RunPython, RunSQL
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+
+from safemigrate import postgres
+from safemigrate.analysis.collect import CollectedOperation, collect
+from safemigrate.analysis.context import AnalysisContext, judge
+from safemigrate.analysis.estimate import estimate_seconds
+from safemigrate.analysis.plan import Selection, build_plan, migration_path
+from safemigrate.analysis.report import (
+    AnalysisReport,
+    Finding,
+    MigrationReport,
+    OperationReport,
+    StatementReport,
+    TableStats,
+)
+from safemigrate.analysis.source import line_of
+from safemigrate.analysis.sqlfacts import Fact, SchemaMemory, StatementFacts, statement_facts
+from safemigrate.analysis.state import column_resolver, index_tables, table_names
+from safemigrate.locks import LockMode
+from safemigrate.rules import by_fact
+from safemigrate.timeouts import migration_allowances
+
+
+def analyse(
+    connection: BaseDatabaseWrapper, selection: Selection, ctx: AnalysisContext
+) -> AnalysisReport:
+    """Judge the plan ``selection`` describes; see ``plan.build_plan`` for which migrations."""
+    executor, items = build_plan(connection, selection)
+    report = AnalysisReport(assume_production=ctx.assume_production, items=items)
+    loader = executor.loader
+    applied = [key for key in loader.applied_migrations or {} if key in loader.graph.nodes]
+    state = (
+        ProjectState(real_apps=loader.unmigrated_apps)
+        if selection.assume_production
+        else loader.project_state(applied, at_end=True)
+    )
+    memory = SchemaMemory()
+    for item in items:
+        migration = item.migration
+        label = f"{migration.app_label}.{migration.name}"
+        if item.backwards:
+            # collect() replays the migration from the state before it, then reverses it.
+            before = loader.project_state((migration.app_label, migration.name), at_end=False)
+        else:
+            before = state
+        if item.skip:
+            report.skipped[label] = item.skip
+            if not item.backwards:
+                state = _skip(migration, state, ctx)
+            continue
+        judged = analyse_migration(connection, migration, before, ctx, memory, item.backwards)
+        report.migrations.append(judged)
+        if not item.backwards:
+            state = judged.state_after
+    return report
+
+
+def _skip(migration: Migration, state: ProjectState, ctx: AnalysisContext) -> ProjectState:
+    """Move the state past a migration not judged; live, the tables it creates are new."""
+    after = migration.mutate_state(state, preserve=True)
+    if not ctx.assume_production:
+        ctx.created.update(table_names(after) - table_names(state))
+    return after
+
+
+def analyse_migration(
+    connection: BaseDatabaseWrapper,
+    migration: Migration,
+    state: ProjectState,
+    ctx: AnalysisContext,
+    memory: SchemaMemory,
+    backwards: bool = False,
+) -> MigrationReport:
+    """Judge one migration, starting from the project ``state`` before it runs."""
+    path = migration_path(migration)
+    report = MigrationReport(
+        migration.app_label, migration.name, str(path or ""), migration.atomic, backwards
+    )
+    allow = migration_allowances(migration)
+    ctx.backwards = backwards
+    memory.added_not_valid = set()
+    collected, report.state_after = collect(connection, migration, state, backwards=backwards)
+    facts_by_op: list[list[Fact]] = []
+    changes: list[tuple[bool, set[str]]] = []
+    for item in collected:
+        assert item.from_state is not None
+        memory.resolve = column_resolver(item.from_state, connection)
+        ctx.index_tables.update(index_tables(item.from_state))
+        found = [
+            found for sql in item.sql for found in _statement(sql, memory, ctx, migration.atomic)
+        ]
+        facts = [fact for f in found for fact in f.facts]
+        facts += _operation_facts(item.operation, backwards)
+        facts += [fact for f in found if (fact := _hot(ctx, f)) is not None]
+        facts_by_op.append(facts)
+        changes.append(_changes(item, found, ctx))
+        report.operations.append(_operation_report(item, found, ctx, path))
+    _data_with_schema(migration, changes, facts_by_op)
+    for op_report, facts in zip(report.operations, facts_by_op, strict=True):
+        op_report.findings = _findings(facts, ctx, allow)
+    return report
+
+
+def _statement(
+    sql: str, memory: SchemaMemory, ctx: AnalysisContext, atomic: bool
+) -> list[StatementFacts]:
+    """Read one collected SQL string; judge its facts before the tables it creates count."""
+    found = statement_facts(sql, memory, atomic)
+    for statement in found:
+        for fact in statement.facts:
+            if fact.kind == "create_index":
+                ctx.index_tables[fact.detail] = fact.table
+    for statement in found:
+        statement.facts = [Fact(f.kind, ctx.table_of(f.table), f.detail) for f in statement.facts]
+    pending_creates = {t for s in found for t in s.info.creates}
+    ctx.created.update(pending_creates)
+    return found
+
+
+def _hot(ctx: AnalysisContext, found: StatementFacts) -> Fact | None:
+    for lock in found.info.locks:
+        table = ctx.table_of(lock.name)
+        if lock.mode.blocks_writes and ctx.is_hot(table):
+            return Fact("hot_table_lock", table, lock.mode.pg_name)
+    return None
+
+
+def _runpython_facts(operation: Any, backwards: bool) -> list[Fact]:
+    if backwards or operation.reverse_code is not None:
+        return []
+    return [Fact("runpython_irreversible", "")]
+
+
+def _runsql_facts(operation: Any, backwards: bool) -> list[Fact]:
+    if backwards or operation.reverse_sql is not None:
+        return []
+    return [Fact("runsql_irreversible", "")]
+
+
+#: Facts only the operation object shows, by operation class.
+OPERATION_FACTS: dict[type[Operation], Callable[[Any, bool], list[Fact]]] = {
+    RunPython: _runpython_facts,
+    RunSQL: _runsql_facts,
+}
+
+
+def _operation_facts(operation: Operation, backwards: bool) -> list[Fact]:
+    for kind, facts in OPERATION_FACTS.items():
+        if isinstance(operation, kind):
+            return facts(operation, backwards)
+    return []
+
+
+def _changes(
+    item: CollectedOperation, found: list[StatementFacts], ctx: AnalysisContext
+) -> tuple[bool, set[str]]:
+    """Return whether the operation changes data, and which existing tables it write-locks."""
+    data = isinstance(item.operation, RunPython | RunSQL) and (
+        item.python or any(f.data_change for f in found)
+    )
+    locked = {
+        ctx.table_of(lock.name)
+        for f in found
+        if f.info.is_ddl and not f.data_change
+        for lock in f.info.locks
+        if lock.mode.blocks_writes
+    }
+    return data, {table for table in locked if table not in ctx.created}
+
+
+def _data_with_schema(
+    migration: Migration, changes: list[tuple[bool, set[str]]], facts: list[list[Fact]]
+) -> None:
+    """In one transaction, data changes keep the schema changes' locks held until they end."""
+    if not migration.atomic:
+        return
+    locked = sorted(set().union(*(tables for _, tables in changes)) if changes else set())
+    if not locked:
+        return
+    for index, (data, _) in enumerate(changes):
+        if data:
+            facts[index].append(Fact("data_with_schema", locked[0], ", ".join(locked)))
+
+
+def _findings(facts: list[Fact], ctx: AnalysisContext, allow: dict[str, str]) -> list[Finding]:
+    findings: dict[tuple[str, str], Finding] = {}
+    for fact in facts:
+        rule = by_fact(fact.kind)
+        severity, note = judge(rule, fact.table, ctx)
+        if severity is None or (rule.id, fact.table) in findings:
+            continue
+        where = f"{fact.table}.{fact.detail}" if fact.table and fact.detail else fact.table
+        message = f"{rule.title} ({where})" if where else rule.title
+        findings[(rule.id, fact.table)] = Finding(
+            rule.id, severity, fact.table, message, allow.get(rule.id, ""), note
+        )
+    return list(findings.values())
+
+
+def _operation_report(
+    item: CollectedOperation, found: list[StatementFacts], ctx: AnalysisContext, path: Any
+) -> OperationReport:
+    statements = [
+        StatementReport(
+            sql=f.info.sql.strip(),
+            locks=_locks(f, ctx),
+            rewrites=sorted(f.rewrites),
+            scans=sorted(f.scans - f.rewrites),
+        )
+        for f in found
+    ]
+    tables = {t for s in statements for t in s.locks}
+    stats = {t: s for t in sorted(tables) if (s := _stats(ctx, t)) is not None}
+    return OperationReport(
+        index=item.index,
+        description=item.operation.describe(),
+        line=line_of(path, item.index),
+        statements=statements,
+        stats=stats,
+        estimate_s=estimate_seconds(statements, lambda table: _stats(ctx, table)),
+    )
+
+
+def _locks(found: StatementFacts, ctx: AnalysisContext) -> dict[str, LockMode]:
+    locks: dict[str, LockMode] = {}
+    for lock in found.info.locks:
+        table = ctx.table_of(lock.name)
+        locks[table] = max(locks.get(table, lock.mode), lock.mode)
+    return locks
+
+
+def _stats(ctx: AnalysisContext, table: str) -> TableStats | None:
+    if table in ctx.created:
+        return TableStats(0, 0)
+    return ctx.stats(table)
+
+
+def live_write_rate(connection: BaseDatabaseWrapper) -> Callable[[str], float | None]:
+    """A probe of a table's write rate; an unreachable database just knows nothing."""
+
+    def probe(table: str) -> float | None:
+        try:
+            with connection.cursor() as cursor:
+                return postgres.write_rate(cursor, table)
+        except DatabaseError:
+            return None
+
+    return probe
+
+
+def live_probe(connection: BaseDatabaseWrapper) -> Callable[[str], TableStats | None]:
+    """A statistics probe on ``connection``; an unreachable database just knows nothing."""
+
+    def probe(table: str) -> TableStats | None:
+        try:
+            with connection.cursor() as cursor:
+                found = postgres.table_stats(cursor, table, count_small=False)
+        except DatabaseError:
+            return None
+        return TableStats(found.rows, found.size_bytes) if found.exists else None
+
+    return probe

@@ -1,0 +1,71 @@
+"""Which column type changes PostgreSQL makes without rewriting the table.
+
+ALTER COLUMN ... TYPE skips the rewrite when the new type is binary-compatible with the old
+and no value can fail the new type's limits: a longer (or no) varchar limit, varchar to
+text, a numeric with more precision and the same scale. Everything else rewrites the table
+and rebuilds its indexes.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pglast
+from pglast import ast
+from pglast.stream import RawStream
+
+#: Changes of type name that never rewrite, provided the limits grow (checked below).
+_COMPATIBLE = {
+    ("varchar", "varchar"),
+    ("varchar", "text"),
+    ("text", "text"),
+    ("bpchar", "text"),
+    ("numeric", "numeric"),
+    ("varbit", "varbit"),
+    ("cidr", "inet"),
+    ("citext", "citext"),
+}
+
+
+def type_name(type_node: Any) -> str:
+    """Return the type's internal name, e.g. ``int4`` for ``integer``, ``bpchar`` for char."""
+    return str(type_node.names[-1].sval).lower()
+
+
+def type_sql(type_node: Any) -> str:
+    """Return the type as SQL, e.g. ``pg_catalog.varchar(20)``."""
+    return str(RawStream()(type_node))
+
+
+def _modifiers(type_node: Any) -> tuple[int, ...]:
+    return tuple(int(mod.val.ival) for mod in type_node.typmods or () if hasattr(mod, "val"))
+
+
+@functools.lru_cache(maxsize=512)
+def parse_type(sql: str) -> Any:
+    """Parse a type written as SQL (as Django's ``db_type`` or ``type_sql`` gives it)."""
+    try:
+        select = pglast.parse_sql(f"SELECT NULL::{sql}")[0].stmt
+    except pglast.parser.ParseError:
+        return None
+    cast = select.targetList[0].val  # type: ignore[union-attr]
+    return cast.typeName if isinstance(cast, ast.TypeCast) else None
+
+
+def is_safe_type_change(old_sql: str, new: Any) -> bool:
+    """Return whether changing a column from ``old_sql`` to ``new`` avoids a rewrite."""
+    old = parse_type(old_sql)
+    if old is None:
+        return False
+    names = (type_name(old), type_name(new))
+    if names not in _COMPATIBLE:
+        return False
+    before, after = _modifiers(old), _modifiers(new)
+    if not after:
+        return True
+    if not before or len(before) != len(after):
+        return False
+    if names[0] == "numeric":
+        return after[0] >= before[0] and after[1:] == before[1:]
+    return after[0] >= before[0]
