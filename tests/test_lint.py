@@ -10,6 +10,7 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+import django
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -257,6 +258,14 @@ def test_squashed_migration_is_judged_as_django_applies_it(scenario):
         "scenarioapp.0001_squashed_0003_item_name_idx"
     ]
     assert report["blocking"] == 0
+
+
+@pytest.mark.skipif(
+    django.VERSION < (6, 0),
+    reason="Django 5.2's migrate cannot target a migration replaced by an unapplied squash",
+)
+def test_partly_applied_squash_is_judged_by_its_remaining_migrations(scenario):
+    scenario("squashed")
     run_safemigrate("scenarioapp", "0001_initial")
     report = _json("scenarioapp")
     assert [m["migration"] for m in report["migrations"]] == [
