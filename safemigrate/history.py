@@ -93,6 +93,17 @@ class History:
         self.deferred = False
         self.sync(wait=True)
 
+    def hold(self) -> None:
+        """Finish the writes queued so far, then queue none until the next ``sync()``.
+
+        For a migration of safemigrate itself: it may lock the history's tables, and a write
+        waiting for those locks on the sidecar would keep the migration waiting for the
+        sidecar in turn.
+        """
+        if self._pending is not None:
+            self._pending.result()
+        self.deferred = True
+
     def sync(self, close_stale: bool = False, wait: bool = False) -> None:
         """Write what changed, if the tables exist and no migration of ours is running.
 
@@ -125,7 +136,10 @@ class History:
             # One commit per sync, and no wait for its WAL flush: a crash of the server may
             # lose the last moments of history, never the migrations themselves.
             with connections[self.alias].cursor() as cursor:
-                postgres.set_settings(cursor, {"synchronous_commit": "off"}, local=True)
+                # A lock timeout too: a write must never wait long behind a migration.
+                postgres.set_settings(
+                    cursor, {"synchronous_commit": "off", "lock_timeout": "5s"}, local=True
+                )
             self._write_changes(close_stale)
 
     def _write_changes(self, close_stale: bool) -> None:

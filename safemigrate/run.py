@@ -125,7 +125,8 @@ class GuardedRun:
             max_statements=self.max_statements,
         )
         # A migration of safemigrate itself may lock the history tables: write after it.
-        self.history.deferred = migration.app_label == "safemigrate"
+        if migration.app_label == "safemigrate":
+            self.history.hold()
         self.history.migration(log)
         self.current = log
         guard = MigrationGuard(self, migration, log)
