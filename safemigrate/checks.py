@@ -13,6 +13,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from safemigrate.compat import tasks_framework_error
 from safemigrate.conf import DEFAULTS, conf
 from safemigrate.exceptions import ConfigurationError
 
@@ -41,6 +42,14 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E023", "HOT_WRITES_PER_SECOND", "hot_writes_per_second"),
     ("safemigrate.E080", "CHECKLIST", "checklist"),
     ("safemigrate.E081", "REQUIRE_APPROVAL", "require_approval"),
+    ("safemigrate.E040", "BACKFILL_BATCH_SIZE", "backfill_batch_size"),
+    ("safemigrate.E041", "BACKFILL_MAX_BATCH_SIZE", "backfill_max_batch_size"),
+    ("safemigrate.E042", "BACKFILL_TARGET_BATCH_TIME", "backfill_target_batch_time_ms"),
+    ("safemigrate.E043", "BACKFILL_PAUSE", "backfill_pause_ms"),
+    ("safemigrate.E044", "BACKFILL_MAX_REPLICATION_LAG", "backfill_max_replication_lag_ms"),
+    ("safemigrate.E045", "BACKFILL_MAX_TRANSACTION_AGE", "backfill_max_transaction_age_ms"),
+    ("safemigrate.E046", "BACKFILL_MODE", "backfill_mode"),
+    ("safemigrate.E047", "BACKFILL_TASK_BACKEND", "backfill_task_backend"),
 )
 
 
@@ -123,5 +132,60 @@ def check_approval_needs_admin(
             hint="Add 'django.contrib.admin' to INSTALLED_APPS (and its URLs), or set "
             "REQUIRE_APPROVAL to None. See docs/reviews.md.",
             id="safemigrate.W080",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_backfill_tasks(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """Backfills on task workers need the tasks framework and the backend they name."""
+    try:
+        mode, alias = conf.backfill_mode, conf.backfill_task_backend
+    except ConfigurationError:
+        return []  # Reported by check_settings.
+    if mode == "inline":
+        return []
+    problem = tasks_framework_error()
+    if problem is not None:
+        return [
+            Error(
+                f"SAFEMIGRATE['BACKFILL_MODE'] is {mode!r}, but this project has no tasks "
+                "framework.",
+                hint=f"{problem} Or set BACKFILL_MODE to 'inline'. See docs/backfills.md.",
+                id="safemigrate.E048",
+            )
+        ]
+    backends = getattr(settings, "TASKS", {"default": {}})
+    if alias not in backends:
+        return [
+            Error(
+                f"SAFEMIGRATE['BACKFILL_TASK_BACKEND'] is {alias!r}, which settings.TASKS "
+                "does not define.",
+                hint=f"Use one of {', '.join(map(repr, backends))}, or add {alias!r} to TASKS.",
+                id="safemigrate.E049",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_backfill_sizes(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """A first batch larger than the largest allowed is silently cut: say so."""
+    try:
+        first, largest = conf.backfill_batch_size, conf.backfill_max_batch_size
+    except ConfigurationError:
+        return []
+    if first <= largest:
+        return []
+    return [
+        Warning(
+            f"SAFEMIGRATE['BACKFILL_BATCH_SIZE'] ({first}) is larger than "
+            f"BACKFILL_MAX_BATCH_SIZE ({largest}); batches start at {largest}.",
+            hint="Lower BACKFILL_BATCH_SIZE or raise BACKFILL_MAX_BATCH_SIZE.",
+            id="safemigrate.W040",
         )
     ]

@@ -23,3 +23,29 @@ def migrate_uses_executor(factory: Callable[..., Any]) -> Iterator[None]:
         yield
     finally:
         migrate_command.MigrationExecutor = original  # type: ignore[attr-defined]
+
+
+def tasks_framework_error() -> str | None:
+    """Say why backfills cannot use task workers here, or return ``None`` if they can."""
+    try:
+        import django.tasks  # noqa: F401
+    except ImportError:
+        try:
+            import django_tasks  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+        except ImportError:
+            return (
+                "Backfills on task workers need Django's tasks framework: django.tasks "
+                "(Django 6.0 or newer), or on Django 5.2 the django-tasks package "
+                "(pip install django-tasks)."
+            )
+    return None
+
+
+def task(**options: Any) -> Callable[..., Any]:
+    """``django.tasks.task``, or ``django_tasks.task`` where Django has no tasks framework."""
+    try:
+        from django.tasks import task as tasks_task
+    except ImportError:
+        from django_tasks import task as tasks_task  # type: ignore[import-not-found, no-redef, unused-ignore]
+    decorator: Callable[..., Any] = tasks_task(**options)
+    return decorator

@@ -42,9 +42,18 @@ DEFAULTS: dict[str, Any] = {
     "HOT_WRITES_PER_SECOND": None,
     "CHECKLIST": None,
     "REQUIRE_APPROVAL": None,
+    "BACKFILL_BATCH_SIZE": 1000,
+    "BACKFILL_MAX_BATCH_SIZE": 50_000,
+    "BACKFILL_TARGET_BATCH_TIME": "50ms",
+    "BACKFILL_PAUSE": "10ms",
+    "BACKFILL_MAX_REPLICATION_LAG": "10s",
+    "BACKFILL_MAX_TRANSACTION_AGE": "10min",
+    "BACKFILL_MODE": "inline",
+    "BACKFILL_TASK_BACKEND": "default",
 }
 
 POOLER_CHOICES = ("auto", "none", "session", "transaction")
+BACKFILL_MODES = ("inline", "tasks-wait", "tasks-pending")
 APPROVAL_CHOICES = (None, "errors", "all")
 TABLE_POLICY_KEYS = ("LOCK_TIMEOUT", "STATEMENT_TIMEOUT", "RETRIES")
 
@@ -275,6 +284,66 @@ class Settings:
     def require_approval(self) -> str | None:
         """Which migrations need an approved review to run: none, ``errors`` or ``all``."""
         return parse_approval(self._raw("REQUIRE_APPROVAL"), "SAFEMIGRATE['REQUIRE_APPROVAL']")
+
+    def _positive(self, key: str) -> int:
+        value = parse_count(self._raw(key), f"SAFEMIGRATE['{key}']")
+        if value < 1:
+            raise ConfigurationError(f"SAFEMIGRATE['{key}'] must be at least 1, not {value!r}.")
+        return value
+
+    @property
+    def backfill_batch_size(self) -> int:
+        """The rows of a backfill's first batch; later batches adapt to the target time."""
+        return self._positive("BACKFILL_BATCH_SIZE")
+
+    @property
+    def backfill_max_batch_size(self) -> int:
+        """The most rows one batch may grow to, however fast batches run."""
+        return self._positive("BACKFILL_MAX_BATCH_SIZE")
+
+    @property
+    def backfill_target_batch_time_ms(self) -> int:
+        """How long one batch should hold its row locks; batch sizes adapt towards it."""
+        value = self._duration("BACKFILL_TARGET_BATCH_TIME")
+        if value < 1:
+            raise ConfigurationError("SAFEMIGRATE['BACKFILL_TARGET_BATCH_TIME'] must be > 0.")
+        return value
+
+    @property
+    def backfill_pause_ms(self) -> int:
+        """The pause between two batches, which leaves the table to the application."""
+        return self._duration("BACKFILL_PAUSE")
+
+    @property
+    def backfill_max_replication_lag_ms(self) -> int | None:
+        """Wait while a replica lags more than this; ``None`` never waits."""
+        return self._optional_duration("BACKFILL_MAX_REPLICATION_LAG")
+
+    @property
+    def backfill_max_transaction_age_ms(self) -> int | None:
+        """Wait while another transaction is older than this; ``None`` never waits."""
+        return self._optional_duration("BACKFILL_MAX_TRANSACTION_AGE")
+
+    @property
+    def backfill_mode(self) -> str:
+        """Run batches in the migration (``inline``) or on task workers (``tasks-*``)."""
+        raw = self._raw("BACKFILL_MODE")
+        if raw not in BACKFILL_MODES:
+            raise ConfigurationError(
+                f"SAFEMIGRATE['BACKFILL_MODE'] must be one of {', '.join(BACKFILL_MODES)}, "
+                f"not {raw!r}."
+            )
+        return str(raw)
+
+    @property
+    def backfill_task_backend(self) -> str:
+        """The alias in ``settings.TASKS`` that backfill tasks are enqueued on."""
+        raw = self._raw("BACKFILL_TASK_BACKEND")
+        if not isinstance(raw, str) or not raw:
+            raise ConfigurationError(
+                f"SAFEMIGRATE['BACKFILL_TASK_BACKEND'] must be a TASKS alias, not {raw!r}."
+            )
+        return raw
 
 
 def parse_approval(value: object, name: str) -> str | None:

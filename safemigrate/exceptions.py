@@ -84,3 +84,11 @@ class BlockedByLongTransaction(SafemigrateError):
         self.mode = mode
         self.blockers = blockers
         super().__init__(f"long transactions hold locks on {table!r}")
+
+
+class BackfillInTransaction(ConfigurationError):
+    """A backfill was asked to run inside a transaction, where its batches could not commit."""
+
+
+class BackfillStopped(SafemigrateError):
+    """A backfill was cancelled, or failed on a task worker, before it reached its end."""

@@ -199,3 +199,71 @@ class ReviewTick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review}: {self.item}"
+
+
+class BackfillStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    RUNNING = "running", "running"
+    PAUSED = "paused", "paused"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "cancelled"
+
+
+class BackfillRequest(models.TextChoices):
+    NONE = "", "none"
+    PAUSE = "pause", "pause"
+    CANCEL = "cancel", "cancel"
+
+
+class BackfillState(models.Model):
+    """One direction of one backfill operation: where it is, how fast, who asked it to stop.
+
+    The checkpoint (``last_key``, ``rows_done``) is updated in the transaction of each batch,
+    so after a crash it names exactly the batches that committed.
+    """
+
+    name = models.CharField(max_length=255)
+    direction = models.CharField(max_length=9, choices=Direction.choices)
+    app_label = models.CharField(max_length=100)
+    migration = models.CharField(max_length=255)
+    operation_index = models.PositiveIntegerField()
+    table = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)
+    mode = models.CharField(max_length=16, default="inline")
+    status = models.CharField(
+        max_length=16, choices=BackfillStatus.choices, default=BackfillStatus.PENDING
+    )
+    request = models.CharField(
+        max_length=8, choices=BackfillRequest.choices, default=BackfillRequest.NONE, blank=True
+    )
+    high_water = models.JSONField(null=True, blank=True)
+    last_key = models.JSONField(null=True, blank=True)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    rows_estimated = models.PositiveBigIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    batch_size = models.PositiveIntegerField(default=0)
+    lock_timeouts = models.PositiveIntegerField(default=0)
+    waited_ms = models.PositiveBigIntegerField(default=0)
+    run = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="backfills"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    active_ms = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "direction"], name="backfill_name_direction")
+        ]
+
+    def __str__(self) -> str:
+        return f"backfill {self.name} ({self.direction}, {self.status})"
+
+    @property
+    def rate(self) -> float:
+        """Rows per second of batch work so far (pauses and waits included)."""
+        return self.rows_done / (self.active_ms / 1000) if self.active_ms else 0.0

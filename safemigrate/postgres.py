@@ -238,3 +238,45 @@ def write_rate(cursor: Any, table: str) -> float | None:
     )
     row = cursor.fetchone()
     return None if row is None else float(row[0])
+
+
+def replication_lag_s(cursor: Any) -> float:
+    """Return the largest replay lag of the standbys streaming from this server (0 if none)."""
+    cursor.execute(
+        "SELECT COALESCE(max(EXTRACT(EPOCH FROM replay_lag)), 0)::float8 FROM pg_stat_replication"
+    )
+    return float(cursor.fetchone()[0])
+
+
+def oldest_horizon_holder(cursor: Any, exclude: list[int]) -> tuple[int, float] | None:
+    """Return (pid, age in seconds) of the oldest transaction that holds back vacuum.
+
+    A transaction holds back vacuum's horizon while it has a snapshot (``backend_xmin``) or
+    a transaction id (``backend_xid``): no row version it might still see can be removed,
+    so every row a backfill rewrites stays in the table as a dead tuple until it ends.
+    """
+    cursor.execute(
+        """
+        SELECT pid, EXTRACT(EPOCH FROM clock_timestamp() - xact_start)::float8
+        FROM pg_stat_activity
+        WHERE pid <> ALL(%s) AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+          AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)
+          AND datname = current_database()
+        ORDER BY xact_start
+        LIMIT 1
+        """,
+        [exclude],
+    )
+    row = cursor.fetchone()
+    return None if row is None else (int(row[0]), float(row[1]))
+
+
+def estimated_rows(cursor: Any, sql: str, params: Any) -> int:
+    """Return the planner's row estimate for a query, without running it."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -13,6 +13,8 @@ from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
+from safemigrate import backfills
+from safemigrate.backfill_list import backfill_table
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
 from safemigrate.exceptions import ConfigurationError, ExitCode, SafemigrateError
@@ -21,13 +23,20 @@ from safemigrate.gate import check_gate
 from safemigrate.lint import FORMATS as LINT_FORMATS
 from safemigrate.lint import analyse_before_run, refuse_unsafe, run_analysis
 from safemigrate.lintformat import render as render_lint
-from safemigrate.models import Status
+from safemigrate.models import BackfillRequest, Status
 from safemigrate.output import Reporter
 from safemigrate.run import GuardedRun
 from safemigrate.runbook import build_runbook
 from safemigrate.runbook_render import FORMATS as RUNBOOK_FORMATS
 from safemigrate.runbook_render import render as render_runbook
 from safemigrate.summary import summary
+
+BACKFILL_ACTIONS = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel"}
+BACKFILL_REQUESTS = {
+    "pause": BackfillRequest.PAUSE,
+    "resume": None,
+    "cancel": BackfillRequest.CANCEL,
+}
 
 #: ``migrate`` options that only read: they need neither guard nor history.
 READ_ONLY_OPTIONS = ("plan", "check_unapplied", "prune")
@@ -66,6 +75,17 @@ class Command(migrate.Command):
             help="Skip the pre-flight wait for long transactions: go straight to lock attempts "
             "(default: SAFEMIGRATE['PREFLIGHT']).",
         )
+        group.add_argument(
+            "--backfills",
+            action="store_true",
+            help="List backfills with their state and progress, then exit.",
+        )
+        for action, what in BACKFILL_ACTIONS.items():
+            group.add_argument(
+                f"--backfill-{action}",
+                metavar="NAME",
+                help=f"{what} the running backfill NAME (checked between batches), then exit.",
+            )
         group.add_argument(
             "--json",
             action="store_true",
@@ -145,6 +165,8 @@ class Command(migrate.Command):
         if options["lint"]:
             self._lint(connection, options)
             return
+        if self._backfill_command(connection.alias, options):
+            return
         try:
             if options.get("runbook"):
                 self._print_runbook(connection, options)
@@ -189,7 +211,9 @@ class Command(migrate.Command):
     def _migrate_guarded(self, run: GuardedRun, *args: Any, **options: Any) -> None:
         try:
             with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
+                token = backfills.active_run.set(run)
                 try:
+                    backfills.finish_pending(run.connection.alias)
                     super().handle(*args, **options)
                 except BaseException as error:
                     code = self._exit_code(error)
@@ -197,12 +221,30 @@ class Command(migrate.Command):
                     run.end(status, code or ExitCode.MIGRATION_FAILED, str(error))
                     self._report(run)
                     raise
+                finally:
+                    backfills.active_run.reset(token)
                 run.end(Status.SUCCEEDED, ExitCode.OK)
                 self._report(run)
         except SafemigrateError as error:
             raise CommandError(str(error), returncode=error.exit_code) from error
         except DatabaseError as error:
             raise CommandError(self._failure_message(run, error), returncode=1) from error
+
+    def _backfill_command(self, alias: str, options: dict[str, Any]) -> bool:
+        """Handle ``--backfills`` and ``--backfill-ACTION NAME``; return whether one was given."""
+        if options["backfills"]:
+            self.stdout.write(backfill_table(alias))
+            return True
+        for action in BACKFILL_ACTIONS:
+            name = options[f"backfill_{action}"]
+            if name:
+                try:
+                    state = backfills.request(alias, name, BACKFILL_REQUESTS[action])
+                except SafemigrateError as error:
+                    raise CommandError(str(error), returncode=error.exit_code) from error
+                self.stdout.write(f"Backfill {state.name}: {action} requested ({state.status}).")
+                return True
+        return False
 
     @staticmethod
     def _exit_code(error: BaseException) -> int | None:
