@@ -10,6 +10,7 @@ import json
 import os
 
 import dj_database_url
+import django
 
 import devdb
 
@@ -28,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "pgtrigger",
     "safemigrate",
+    *(["django_tasks"] if django.VERSION < (6, 0) else []),
+    "django_tasks_db",
     "tests.testapp",
     "tests.scenarioapp",
 ]
@@ -37,6 +40,17 @@ INSTALLED_APPS = [
 _SCENARIO = os.environ.get("SAFEMIGRATE_TEST_MIGRATIONS")
 MIGRATION_MODULES = {"scenarioapp": f"tests.scenarios.{_SCENARIO}" if _SCENARIO else None}
 SAFEMIGRATE = json.loads(os.environ.get("SAFEMIGRATE_TEST_SETTINGS", "{}"))
+# Backfills on task workers: the immediate backend by default; a worker process started by a
+# test sets SAFEMIGRATE_TEST_TASKS=database to use django-tasks-db's backend.
+# Django 5.2 has no django.tasks: the django-tasks package provides the same backends there.
+_TASKS_PACKAGE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+TASK_BACKENDS = {
+    "immediate": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS = {
+    "default": {"BACKEND": TASK_BACKENDS[os.environ.get("SAFEMIGRATE_TEST_TASKS", "immediate")]}
+}
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

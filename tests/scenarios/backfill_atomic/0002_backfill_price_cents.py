@@ -1,0 +1,15 @@
+from django.db import migrations
+from django.db.models import F
+
+import safemigrate.operations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("scenarioapp", "0001_initial"),
+        ("safemigrate", "0002_backfill_state"),
+    ]
+
+    operations = [
+        safemigrate.operations.Backfill("product", values={"price_cents": F("price") * 100}),
+    ]
