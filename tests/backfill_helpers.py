@@ -41,7 +41,9 @@ def seed(rows: int, preset_every: int = 0) -> None:
 def table() -> list[tuple[int, str, int | None, int, int]]:
     """Every row as (id, price as text, price_cents, touched, hits), in key order."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, price::text, price_cents, touched, hits FROM {TABLE} ORDER BY id")
+        cursor.execute(
+            f"SELECT id, price::text, price_cents, touched, hits FROM {TABLE} ORDER BY id"
+        )
         return cursor.fetchall()
 
 

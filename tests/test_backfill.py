@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from importlib import import_module
+from itertools import pairwise
 
 import pytest
 from django.core.management.base import CommandError
@@ -58,7 +59,7 @@ def test_batches_grow_to_the_target_time_and_stay_under_the_maximum(scenario, se
     settings.SAFEMIGRATE = {**FAST, "BACKFILL_BATCH_SIZE": 10, "BACKFILL_MAX_BATCH_SIZE": 300}
     scenario("backfill_callable")
     run_safemigrate("scenarioapp", "0001")
-    seed(3000)
+    seed(1500)
     sizes = import_module("tests.scenarios.backfill_callable.0002_backfill_price_cents")
     sizes.BATCH_SIZES.clear()
 
@@ -66,8 +67,10 @@ def test_batches_grow_to_the_target_time_and_stay_under_the_maximum(scenario, se
 
     assert sizes.BATCH_SIZES[0] == 10
     assert max(sizes.BATCH_SIZES) <= 300
-    assert sizes.BATCH_SIZES[1] == 20  # A fast batch at most doubles the next one.
-    assert sum(sizes.BATCH_SIZES) == 3000
+    # A batch under the target time grows the next one, at most doubling it.
+    assert all(b <= 2 * a for a, b in pairwise(sizes.BATCH_SIZES))
+    assert max(sizes.BATCH_SIZES) > 10
+    assert sum(sizes.BATCH_SIZES) == 1500
 
 
 def test_statements_are_keyset_batches_and_never_offset(scenario, settings):
