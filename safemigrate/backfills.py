@@ -125,8 +125,9 @@ def open_state(
     with transaction.atomic(using=alias):
         states.filter(name=name).exclude(direction=direction).delete()
         state = states.select_for_update().filter(name=name, direction=direction).first()
+        first = BackfillStatus.RUNNING if conf.backfill_mode == "inline" else BackfillStatus.PENDING
         if state is not None and state.status != BackfillStatus.DONE:
-            state.status = BackfillStatus.RUNNING
+            state.status = first
             state.request = BackfillRequest.NONE
             state.mode = conf.backfill_mode
             state.save(using=alias)
@@ -135,6 +136,7 @@ def open_state(
         state = BackfillState(name=name, direction=direction, mode=conf.backfill_mode, **where)
         state.started_at = state.updated_at = timezone.now()
         _attach_run(state)
+        state.status = first
         if target is not None:
             _measure(state, target, alias)
         state.save(using=alias)
@@ -145,7 +147,6 @@ def _measure(state: BackfillState, target: Target, alias: str) -> None:
     """Take the key high-water mark and the planner's estimate of the rows to do."""
     state.table = target.model._meta.db_table
     state.key = target.key_field.name
-    state.status = BackfillStatus.RUNNING
     with connections[alias].cursor() as cursor:
         state.high_water = key_to_json(high_water(cursor, target))
         if state.high_water is None:
