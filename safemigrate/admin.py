@@ -25,7 +25,10 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from safemigrate import review_admin  # noqa: F401  (registers the review pages)
+from safemigrate import (
+    backfill_admin,  # noqa: F401  (registers the backfill pages)
+    review_admin,  # noqa: F401  (registers the review pages)
+)
 from safemigrate.models import MigrationRun, Run
 from safemigrate.timeline import timeline
 

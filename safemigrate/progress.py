@@ -10,16 +10,19 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-from safemigrate.models import BackfillState
+from safemigrate.models import BackfillState, BackfillStatus
 
 LOG_EVERY_S = 5.0
 
 
 def describe(state: BackfillState, rate: float) -> str:
     """One line of figures: rows done of the estimate, rate, ETA, current batch size."""
-    total = max(state.rows_estimated, state.rows_done)
+    finished = state.status == BackfillStatus.DONE
+    # The estimate is the planner's: once done, the rows done are the truth.
+    total = state.rows_done if finished else max(state.rows_estimated, state.rows_done)
     percent = f" ({100 * state.rows_done / total:.0f}%)" if total else ""
-    eta = f", ETA {format_seconds((total - state.rows_done) / rate)}" if rate and total else ""
+    remaining = (total - state.rows_done) / rate if rate and not finished else None
+    eta = f", ETA {format_seconds(remaining)}" if remaining is not None else ""
     return (
         f"{state.rows_done:,}/{total:,} rows{percent}, {rate:,.0f} rows/s{eta}, "
         f"batch {state.batch_size:,}"

@@ -22,6 +22,9 @@ class Product(models.Model):
 
     name = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    # The seed's "change column type": the new column, filled by a backfill (migration 0006);
+    # the application writes both until price is dropped.
+    price_cents = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

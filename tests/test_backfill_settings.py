@@ -1,0 +1,112 @@
+"""Backfill settings, their system checks, the listing and the admin's controls."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from safemigrate import checks
+from safemigrate.conf import conf
+from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus
+from tests.backfill_helpers import FAST, NAME, seed
+from tests.conftest import run_safemigrate
+
+
+def ids(messages):
+    return [message.id for message in messages]
+
+
+def test_defaults():
+    assert conf.backfill_batch_size == 1000
+    assert conf.backfill_target_batch_time_ms == 50
+    assert conf.backfill_pause_ms == 10
+    assert conf.backfill_max_replication_lag_ms == 10_000
+    assert conf.backfill_max_transaction_age_ms == 600_000
+    assert conf.backfill_mode == "inline"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "check_id"),
+    [
+        ("BACKFILL_BATCH_SIZE", 0, "safemigrate.E040"),
+        ("BACKFILL_MAX_BATCH_SIZE", "lots", "safemigrate.E041"),
+        ("BACKFILL_TARGET_BATCH_TIME", 0, "safemigrate.E042"),
+        ("BACKFILL_PAUSE", "a while", "safemigrate.E043"),
+        ("BACKFILL_MAX_REPLICATION_LAG", -1, "safemigrate.E044"),
+        ("BACKFILL_MAX_TRANSACTION_AGE", "long", "safemigrate.E045"),
+        ("BACKFILL_MODE", "celery", "safemigrate.E046"),
+        ("BACKFILL_TASK_BACKEND", "", "safemigrate.E047"),
+    ],
+)
+def test_bad_backfill_settings_are_reported(settings, key, value, check_id):
+    settings.SAFEMIGRATE = {key: value}
+
+    assert check_id in ids(checks.check_settings())
+
+
+def test_limits_can_be_switched_off(settings):
+    settings.SAFEMIGRATE = {"BACKFILL_MAX_REPLICATION_LAG": None}
+
+    assert conf.backfill_max_replication_lag_ms is None
+    assert ids(checks.check_settings()) == []
+
+
+def test_tasks_mode_needs_the_tasks_framework(settings, monkeypatch):
+    settings.SAFEMIGRATE = {"BACKFILL_MODE": "tasks-wait"}
+    assert ids(checks.check_backfill_tasks()) == []
+    monkeypatch.setattr(checks, "tasks_framework_error", lambda: "no tasks here.")
+
+    [error] = checks.check_backfill_tasks()
+
+    assert error.id == "safemigrate.E048"
+    assert "no tasks here." in error.hint
+
+
+def test_tasks_mode_needs_a_configured_backend(settings):
+    settings.SAFEMIGRATE = {"BACKFILL_MODE": "tasks-pending", "BACKFILL_TASK_BACKEND": "fleet"}
+
+    assert ids(checks.check_backfill_tasks()) == ["safemigrate.E049"]
+
+
+def test_first_batch_above_the_maximum_warns(settings):
+    settings.SAFEMIGRATE = {"BACKFILL_BATCH_SIZE": 5000, "BACKFILL_MAX_BATCH_SIZE": 100}
+
+    assert ids(checks.check_backfill_sizes()) == ["safemigrate.W040"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_listing_shows_progress(scenario, settings):
+    settings.SAFEMIGRATE = FAST
+    scenario("backfill")
+    run_safemigrate("scenarioapp", "0001")
+    seed(300)
+    run_safemigrate("scenarioapp")
+
+    listing = run_safemigrate(backfills=True).out.splitlines()
+
+    assert listing[0].split() == ["NAME", "DIRECTION", "STATUS", "MODE", "PROGRESS", "UPDATED"]
+    assert listing[1].startswith(f"{NAME}  forwards   done")
+    assert "300/300 rows (100%)" in listing[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_actions_pause_resume_and_cancel(client):
+    admin = User.objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(admin)
+    backfill = BackfillState.objects.create(
+        name=NAME,
+        direction="forwards",
+        app_label="scenarioapp",
+        migration="0002_backfill_price_cents",
+        operation_index=0,
+        status=BackfillStatus.RUNNING,
+    )
+    url = reverse("admin:safemigrate_backfillstate_changelist")
+
+    for action, expected in (("pause", "pause"), ("resume", ""), ("cancel", "cancel")):
+        response = client.post(url, {"action": action, "_selected_action": [backfill.pk]})
+        assert response.status_code == 302
+        backfill.refresh_from_db()
+        assert backfill.request == expected
+    assert BackfillRequest(backfill.request) == BackfillRequest.CANCEL
