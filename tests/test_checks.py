@@ -34,6 +34,14 @@ BAD_VALUES = {
     "HOT_WRITES_PER_SECOND": 0,
     "CHECKLIST": ["Estimate migration duration"],
     "REQUIRE_APPROVAL": True,
+    "BACKFILL_BATCH_SIZE": 0,
+    "BACKFILL_MAX_BATCH_SIZE": "lots",
+    "BACKFILL_TARGET_BATCH_TIME": 0,
+    "BACKFILL_PAUSE": "a while",
+    "BACKFILL_MAX_REPLICATION_LAG": -1,
+    "BACKFILL_MAX_TRANSACTION_AGE": "long",
+    "BACKFILL_MODE": "celery",
+    "BACKFILL_TASK_BACKEND": "",
 }
 
 
