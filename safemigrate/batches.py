@@ -94,11 +94,20 @@ class Sizer:
         self.size = max(1, min(size, conf.backfill_max_batch_size))
         self.target_ms = conf.backfill_target_batch_time_ms
         self.max_size = conf.backfill_max_batch_size
+        self.ms_per_row: float | None = None
 
-    def after_batch(self, elapsed_ms: float) -> None:
-        """Scale towards the target, at most doubling or halving at a time."""
-        ratio = self.target_ms / max(elapsed_ms, 0.1)
-        scaled = int(self.size * min(2.0, max(0.5, ratio)))
+    def after_batch(self, elapsed_ms: float, rows: int) -> None:
+        """Scale towards the target, at most doubling or halving at a time.
+
+        The cost of a row is smoothed over batches: one batch slowed by a checkpoint or a
+        busy CPU should not halve the next one.
+        """
+        per_row = max(elapsed_ms, 0.01) / max(rows, 1)
+        self.ms_per_row = (
+            per_row if self.ms_per_row is None else 0.7 * self.ms_per_row + 0.3 * per_row
+        )
+        wanted = self.target_ms / self.ms_per_row
+        scaled = int(min(2.0 * self.size, max(0.5 * self.size, wanted)))
         self.size = max(1, min(self.max_size, scaled))
 
     def halve(self) -> None:
@@ -176,7 +185,7 @@ class Batcher:
             changed = self.target.work(self.target.range(self.alias, after, bound))
             self._checkpoint(bound, count if changed is None else changed)
         self.last_batch_ms = (time.perf_counter() - started) * 1000
-        self.sizer.after_batch(self.last_batch_ms)
+        self.sizer.after_batch(self.last_batch_ms, count)
         return Step.BATCH
 
     def _set_limits(self, cursor: Any) -> None:
