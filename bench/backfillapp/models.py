@@ -11,3 +11,6 @@ class Product(models.Model):
     price = models.DecimalField(max_digits=10, decimal_places=2)
     stock = models.IntegerField(default=0)
     price_cents = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"product {self.pk}"
