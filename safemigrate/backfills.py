@@ -39,8 +39,9 @@ _WAIT_POLL_S = 0.5
 DOCS = "See docs/backfills.md."
 
 
-def locate(operation: BaseBackfill, app_label: str) -> tuple[str, int]:
-    """Return the name of the migration holding ``operation`` and its position in it.
+def locate(operation: BaseBackfill, app_label: str) -> tuple[str, int, Sequence[Any]]:
+    """Return the migration holding ``operation``: its name, the operation's position in it,
+    and all its operations.
 
     Migration modules are imported once, so the loader's migrations hold the very operation
     objects the executor is running.
@@ -51,7 +52,7 @@ def locate(operation: BaseBackfill, app_label: str) -> tuple[str, int]:
             continue
         for index, candidate in enumerate(migration.operations):
             if candidate is operation:
-                return name, index
+                return name, index, migration.operations
     raise ConfigurationError(
         f"{operation.__class__.__name__} on {app_label}.{operation.model_name} is not in any "
         f"migration of {app_label!r}: backfills run only from migration files. {DOCS}"
@@ -76,9 +77,7 @@ def execute(
     """Run one direction of a backfill operation in the mode the settings ask for."""
     alias = connection.alias
     _require_state_table(connection, app_label)
-    migration, index = locate(operation, app_label)
-    loader = MigrationLoader(None, ignore_no_migrations=True)
-    operations = loader.disk_migrations[(app_label, migration)].operations
+    migration, index, operations = locate(operation, app_label)
     name = backfill_name(app_label, migration, index, operations)
     where = {"app_label": app_label, "migration": migration, "operation_index": index}
     state = open_state(alias, name, direction, where, target)
@@ -92,6 +91,10 @@ def execute(
     enqueue(state, alias)
     if mode == "tasks-wait":
         wait_for_workers(state, alias)
+        return
+    state.refresh_from_db(using=alias)
+    if state.status == BackfillStatus.DONE:  # A backend that runs tasks as they are enqueued.
+        _report(f"backfill {name}: done by the task backend, {state.rows_done:,} rows.")
     else:
         _report(
             f"backfill {name}: handed to task workers; it stays pending until they (or a "
@@ -186,7 +189,9 @@ def _own_pids() -> list[int]:
 def run_inline(state: BackfillState, target: Target, alias: str, until: float = 0.0) -> Step:
     """Run batches in this process until the end, a cancel, or the ``until`` deadline."""
     progress = _progress(state)
-    batcher = Batcher(state, target, alias, _own_pids(), progress.note)
+    # Inside a safemigrate run the guard already applies the run's timeouts to every statement.
+    guarded = active_run.get() is not None
+    batcher = Batcher(state, target, alias, _own_pids(), progress.note, set_limits=not guarded)
     try:
         step = _loop(batcher, progress, until)
     except BaseException as error:

@@ -125,8 +125,11 @@ class Batcher:
         alias: str,
         exclude_pids: list[int] | None = None,
         on_wait: Callable[[str], None] | None = None,
+        *,
+        set_limits: bool = True,
     ) -> None:
         self.state = state
+        self.set_limits = set_limits
         self.target = target
         self.alias = alias
         self.sizer = Sizer(state.batch_size or conf.backfill_batch_size)
@@ -189,6 +192,9 @@ class Batcher:
         return Step.BATCH
 
     def _set_limits(self, cursor: Any) -> None:
+        """Bound each batch's lock waits and run time, where no guard does it already."""
+        if not self.set_limits:
+            return
         raw = cursor.cursor
         postgres.set_setting(raw, "lock_timeout", str(conf.lock_timeout_ms), local=True)
         postgres.set_setting(raw, "statement_timeout", str(conf.statement_timeout_ms), local=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -9,6 +11,7 @@ from django.urls import reverse
 from safemigrate import checks
 from safemigrate.conf import conf
 from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus
+from safemigrate.progress import Progress, format_seconds
 from tests.backfill_helpers import FAST, NAME, seed
 from tests.conftest import run_safemigrate
 
@@ -91,3 +94,34 @@ def test_admin_actions_pause_resume_and_cancel(client):
         backfill.refresh_from_db()
         assert backfill.request == expected
     assert BackfillRequest(backfill.request) == BackfillRequest.CANCEL
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere(monkeypatch):
+    backfill = BackfillState(name=NAME, rows_estimated=1000, batch_size=100)
+    lines: list[str] = []
+    terminal = Terminal()
+    bar = Progress(backfill, lines.append, terminal)
+    plain = Progress(backfill, lines.append, io.StringIO())
+    monkeypatch.setattr("safemigrate.progress.LOG_EVERY_S", 0.0)
+
+    backfill.rows_done = 400
+    bar.update(backfill)
+    plain.update(backfill)
+    bar.note("waiting")
+    bar.close(backfill)
+
+    assert f"backfill {NAME}" in terminal.getvalue()
+    assert "40%" in terminal.getvalue()
+    assert "waiting" in terminal.getvalue()
+    assert lines[0].startswith(f"backfill {NAME}: 400/1,000 rows (40%), ")
+    assert "ETA" in lines[0]
+    assert lines[-1].startswith(f"backfill {NAME}: pending, 400 rows")
+
+
+def test_durations_read_like_a_clock():
+    assert [format_seconds(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
