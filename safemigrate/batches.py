@@ -192,10 +192,17 @@ class Batcher:
         return Step.BATCH
 
     def _set_limits(self, cursor: Any) -> None:
-        """Bound each batch's lock waits and run time, where no guard does it already."""
+        """Bound each batch's lock waits and run time, where no guard does it already.
+
+        A batch also commits without waiting for its WAL to reach disk: a crash can lose the
+        last batches, but only together with their checkpoint (one transaction), so the
+        resumed backfill redoes exactly them. The migration's own record commits durably
+        after, which flushes every batch's WAL before it.
+        """
+        raw = cursor.cursor
+        postgres.set_setting(raw, "synchronous_commit", "off", local=True)
         if not self.set_limits:
             return
-        raw = cursor.cursor
         postgres.set_setting(raw, "lock_timeout", str(conf.lock_timeout_ms), local=True)
         postgres.set_setting(raw, "statement_timeout", str(conf.statement_timeout_ms), local=True)
 
