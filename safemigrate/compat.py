@@ -28,7 +28,7 @@ def migrate_uses_executor(factory: Callable[..., Any]) -> Iterator[None]:
 def tasks_framework_error() -> str | None:
     """Say why backfills cannot use task workers here, or return ``None`` if they can."""
     try:
-        import django.tasks  # noqa: F401
+        import django.tasks  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
     except ImportError:
         try:
             import django_tasks  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
@@ -44,7 +44,7 @@ def tasks_framework_error() -> str | None:
 def task(**options: Any) -> Callable[..., Any]:
     """``django.tasks.task``, or ``django_tasks.task`` where Django has no tasks framework."""
     try:
-        from django.tasks import task as tasks_task
+        from django.tasks import task as tasks_task  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         from django_tasks import task as tasks_task  # type: ignore[import-not-found, no-redef, unused-ignore]
     decorator: Callable[..., Any] = tasks_task(**options)
