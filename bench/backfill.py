@@ -41,6 +41,7 @@ from bench import common
 SETTINGS = "bench.backfill_settings"
 TABLE = "backfillapp_product"
 METHODS = {"update": "migrate", "offset": "migrate", "safemigrate": "safemigrate"}
+IDLE_S = 5.0
 _SELECT = f"SELECT stock FROM {TABLE} WHERE id = %s"
 _UPDATE = f"UPDATE {TABLE} SET stock = stock + 1 WHERE id = %s"
 
@@ -88,7 +89,7 @@ def client(conninfo: str, rows: int, rate: float, seed: int, stop: Any, out: Any
 
 def prepare(database: common.BenchDatabase, method: str, rows: int) -> dict[str, str]:
     """Empty the database, create the table at ``0001`` and fill it; return the child env."""
-    env = database.child_env(SAFEMIGRATE_BENCH_METHOD=method)
+    env = database.child_env(SAFEMIGRATE_BENCH_METHOD="update" if method == "idle" else method)
     database.reset()
     common.run_django("migrate", "backfillapp", "0001", settings=SETTINGS, env=env)
     with database.connect() as conn:
@@ -117,7 +118,9 @@ def window(database: common.BenchDatabase, method: str, stdout: str) -> tuple[fl
     return float(start), float(end)
 
 
-def run_one(database: common.BenchDatabase, args: argparse.Namespace, rows: int, method: str):
+def run_one(
+    database: common.BenchDatabase, args: argparse.Namespace, rows: int, method: str
+) -> Result:
     env = prepare(database, method, rows)
     stop, out = multiprocessing.Event(), multiprocessing.Queue()
     clients = [
@@ -129,15 +132,22 @@ def run_one(database: common.BenchDatabase, args: argparse.Namespace, rows: int,
     for process in clients:
         process.start()
     time.sleep(1.0)
-    finished = common.run_django(
-        METHODS[method], "backfillapp", "0002", settings=SETTINGS, env=env, timeout=3600
-    )
+    if method == "idle":  # The clients alone: the noise floor of this machine.
+        start = time.time()
+        time.sleep(IDLE_S)
+        end = time.time()
+        stdout = ""
+    else:
+        stdout = common.run_django(
+            METHODS[method], "backfillapp", "0002", settings=SETTINGS, env=env, timeout=3600
+        ).stdout
     time.sleep(0.5)
     stop.set()
     samples = [out.get(timeout=60) for _ in clients]
     for process in clients:
         process.join()
-    start, end = window(database, method, finished.stdout)
+    if method != "idle":
+        start, end = window(database, method, stdout)
     latencies: list[float] = []
     errors = 0
     for due_bytes, latency_bytes, client_errors in samples:
@@ -150,7 +160,7 @@ def run_one(database: common.BenchDatabase, args: argparse.Namespace, rows: int,
     with database.connect() as conn:
         row = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE price_cents IS NOT NULL").fetchone()
     done = int(row[0]) if row else 0
-    assert done == rows, f"{method} filled {done} of {rows} rows"
+    assert done == rows or method == "idle", f"{method} filled {done} of {rows} rows"
     return Result(
         rows,
         method,
@@ -200,7 +210,11 @@ def summary(results: Sequence[Result]) -> list[str]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rows", default="250000,500000,1000000", help="sizes, comma-separated")
-    parser.add_argument("--methods", default="update,offset,safemigrate")
+    parser.add_argument(
+        "--methods",
+        default="update,offset,safemigrate",
+        help="update, offset, safemigrate, and idle (the clients alone, for 5 s)",
+    )
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rate", type=float, default=100.0, help="operations/s per client")
     parser.add_argument("--database", default="safemigrate_bench_backfill")
