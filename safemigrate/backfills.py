@@ -23,6 +23,7 @@ from safemigrate import postgres
 from safemigrate.batches import Batcher, Step, Target, high_water, key_to_json
 from safemigrate.conf import conf
 from safemigrate.exceptions import BackfillStopped, ConfigurationError
+from safemigrate.guard import MigrationGuard
 from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus, Direction
 from safemigrate.progress import Progress
 
@@ -189,8 +190,8 @@ def _own_pids() -> list[int]:
 def run_inline(state: BackfillState, target: Target, alias: str, until: float = 0.0) -> Step:
     """Run batches in this process until the end, a cancel, or the ``until`` deadline."""
     progress = _progress(state)
-    # Inside a safemigrate run the guard already applies the run's timeouts to every statement.
-    guarded = active_run.get() is not None
+    # Inside a guarded migration the guard already applies the run's timeouts to every statement.
+    guarded = any(isinstance(w, MigrationGuard) for w in connections[alias].execute_wrappers)
     batcher = Batcher(state, target, alias, _own_pids(), progress.note, set_limits=not guarded)
     try:
         step = _loop(batcher, progress, until)

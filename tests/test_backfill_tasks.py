@@ -130,3 +130,19 @@ def test_tasks_wait_fails_the_migration_when_the_worker_fails(scenario, settings
         run_safemigrate("scenarioapp")
     assert state().status == BackfillStatus.FAILED
     assert not applied("0002_backfill_price_cents")
+
+
+def test_finishing_a_pending_backfill_keeps_the_lock_timeout(scenario, settings, blocker):
+    settings.SAFEMIGRATE = {**FAST, "BACKFILL_MODE": "tasks-pending"}
+    settings.TASKS = DATABASE_TASKS
+    scenario("backfill")
+    run_safemigrate("scenarioapp", "0001")
+    seed(300)
+    run_safemigrate("scenarioapp")
+    settings.SAFEMIGRATE = {**FAST, "LOCK_TIMEOUT": "50ms"}
+    blocker.hold("SELECT * FROM scenarioapp_product WHERE id = 100 FOR UPDATE").release_after(1.0)
+
+    run_safemigrate("scenarioapp")
+
+    assert state().lock_timeouts >= 1
+    assert touched() == {1}
