@@ -130,6 +130,8 @@ def open_state(
         states.filter(name=name).exclude(direction=direction).delete()
         state = states.select_for_update().filter(name=name, direction=direction).first()
         first = BackfillStatus.RUNNING if conf.backfill_mode == "inline" else BackfillStatus.PENDING
+        if target is None:  # This direction has nothing to do: it is done as it starts.
+            first = BackfillStatus.DONE
         if state is not None and state.status != BackfillStatus.DONE:
             state.status = first
             state.request = BackfillRequest.NONE
@@ -141,7 +143,9 @@ def open_state(
         state.started_at = state.updated_at = timezone.now()
         _attach_run(state)
         state.status = first
-        if target is not None:
+        if target is None:
+            state.finished_at = state.started_at
+        else:
             _measure(state, target, alias)
         state.save(using=alias)
     return state

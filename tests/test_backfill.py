@@ -114,3 +114,17 @@ def test_refuses_to_run_in_an_atomic_migration(scenario, settings):
     assert "Backfill on scenarioapp.product cannot run inside a transaction" in message
     assert "set `atomic = False` on the migration" in message
     assert all(row[2] is None for row in table())
+
+
+def test_a_reverse_with_nothing_to_undo_is_done_at_once(scenario, settings):
+    settings.SAFEMIGRATE = FAST
+    scenario("backfill_noop")
+    run_safemigrate("scenarioapp", "0001")
+    seed(100)
+    run_safemigrate("scenarioapp")
+
+    output = run_safemigrate("scenarioapp", "0001")
+
+    assert f"backfill {NAME}: done, nothing to do." in output.out
+    assert state("backwards").status == BackfillStatus.DONE
+    assert all(row[2] is not None for row in table())  # Nothing was undone.
