@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 from django.core.management.commands import migrate as migrate_command
@@ -25,27 +27,27 @@ def migrate_uses_executor(factory: Callable[..., Any]) -> Iterator[None]:
         migrate_command.MigrationExecutor = original  # type: ignore[attr-defined]
 
 
-def tasks_framework_error() -> str | None:
-    """Say why backfills cannot use task workers here, or return ``None`` if they can."""
-    try:
-        import django.tasks  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
-    except ImportError:
-        try:
-            import django_tasks  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
-        except ImportError:
-            return (
-                "Backfills on task workers need Django's tasks framework: django.tasks "
-                "(Django 6.0 or newer), or on Django 5.2 the django-tasks package "
-                "(pip install django-tasks)."
-            )
+def tasks_module() -> Any:
+    """Django's tasks framework: ``django.tasks`` (Django 6.0+), else the ``django-tasks``
+    package's ``django_tasks`` (its backport for Django 5.2), else ``None``."""
+    for name in ("django.tasks", "django_tasks"):
+        if find_spec(name) is not None:
+            return import_module(name)
     return None
 
 
+def tasks_framework_error() -> str | None:
+    """Say why backfills cannot use task workers here, or return ``None`` if they can."""
+    if tasks_module() is not None:
+        return None
+    return (
+        "Backfills on task workers need Django's tasks framework: django.tasks "
+        "(Django 6.0 or newer), or on Django 5.2 the django-tasks package "
+        "(pip install django-tasks)."
+    )
+
+
 def task(**options: Any) -> Callable[..., Any]:
-    """``django.tasks.task``, or ``django_tasks.task`` where Django has no tasks framework."""
-    try:
-        from django.tasks import task as tasks_task  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        from django_tasks import task as tasks_task  # type: ignore[import-not-found, no-redef, unused-ignore]
-    decorator: Callable[..., Any] = tasks_task(**options)
+    """The tasks framework's ``task`` decorator (``tasks_module()`` must not be ``None``)."""
+    decorator: Callable[..., Any] = tasks_module().task(**options)
     return decorator

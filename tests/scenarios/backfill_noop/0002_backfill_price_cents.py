@@ -17,5 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        safemigrate.operations.RunBackfill("product", to_cents, safemigrate.operations.RunBackfill.noop),
+        safemigrate.operations.RunBackfill(
+            "product", to_cents, safemigrate.operations.RunBackfill.noop
+        ),
     ]
