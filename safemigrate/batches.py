@@ -99,13 +99,15 @@ class Sizer:
     def after_batch(self, elapsed_ms: float, rows: int) -> None:
         """Scale towards the target, at most doubling or halving at a time.
 
-        The cost of a row is smoothed over batches: one batch slowed by a checkpoint or a
-        busy CPU should not halve the next one.
+        The cost of a row is smoothed, so that one fast batch does not double the next; but
+        a batch well over the target counts at once, since its row locks are what the
+        application waits for.
         """
         per_row = max(elapsed_ms, 0.01) / max(rows, 1)
-        self.ms_per_row = (
-            per_row if self.ms_per_row is None else 0.7 * self.ms_per_row + 0.3 * per_row
-        )
+        if self.ms_per_row is None or elapsed_ms > 1.5 * self.target_ms:
+            self.ms_per_row = per_row
+        else:
+            self.ms_per_row = 0.7 * self.ms_per_row + 0.3 * per_row
         wanted = self.target_ms / self.ms_per_row
         scaled = int(min(2.0 * self.size, max(0.5 * self.size, wanted)))
         self.size = max(1, min(self.max_size, scaled))

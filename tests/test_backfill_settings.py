@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from safemigrate import checks
+from safemigrate.batches import Sizer
 from safemigrate.conf import conf
 from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus
 from safemigrate.progress import Progress, format_seconds
@@ -125,3 +126,19 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere(monkeypatch):
 
 def test_durations_read_like_a_clock():
     assert [format_seconds(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
+
+
+def test_batch_size_follows_the_target_time(settings):
+    settings.SAFEMIGRATE = {"BACKFILL_TARGET_BATCH_TIME": "100ms", "BACKFILL_MAX_BATCH_SIZE": 5000}
+    sizer = Sizer(1000)
+
+    sizer.after_batch(10.0, 1000)  # Ten times too fast: at most double.
+    assert sizer.size == 2000
+    sizer.after_batch(20.0, 2000)
+    assert sizer.size == 4000
+    sizer.after_batch(40.0, 4000)  # Capped by BACKFILL_MAX_BATCH_SIZE.
+    assert sizer.size == 5000
+    sizer.after_batch(400.0, 5000)  # Far too slow: at most halve, at once.
+    assert sizer.size == 2500
+    sizer.halve()
+    assert sizer.size == 1250
