@@ -201,12 +201,11 @@ class Batcher:
         resumed backfill redoes exactly them. The migration's own record commits durably
         after, which flushes every batch's WAL before it.
         """
-        raw = cursor.cursor
-        postgres.set_setting(raw, "synchronous_commit", "off", local=True)
-        if not self.set_limits:
-            return
-        postgres.set_setting(raw, "lock_timeout", str(conf.lock_timeout_ms), local=True)
-        postgres.set_setting(raw, "statement_timeout", str(conf.statement_timeout_ms), local=True)
+        values = {"synchronous_commit": "off"}
+        if self.set_limits:
+            values["lock_timeout"] = str(conf.lock_timeout_ms)
+            values["statement_timeout"] = str(conf.statement_timeout_ms)
+        postgres.set_settings(cursor.cursor, values, local=True)
 
     def _db_key(self, value: Any) -> Any:
         return None if value is None else self.target.key_field.to_python(value)

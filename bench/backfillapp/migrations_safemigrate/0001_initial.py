@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     initial = True
 
-    dependencies = [("safemigrate", "0002_backfill_state")]
+    dependencies = [("safemigrate", "0003_backfill_state")]
 
     operations = [
         migrations.CreateModel(

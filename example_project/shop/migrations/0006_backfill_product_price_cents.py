@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("shop", "0005_product_price_cents"),
         # The backfill's checkpoint lives in safemigrate's tables.
-        ("safemigrate", "0002_backfill_state"),
+        ("safemigrate", "0003_backfill_state"),
     ]
 
     operations = [

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("scenarioapp", "0001_initial"),
-        ("safemigrate", "0002_backfill_state"),
+        ("safemigrate", "0003_backfill_state"),
     ]
 
     operations = [
