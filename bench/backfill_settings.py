@@ -22,7 +22,13 @@ DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-INSTALLED_APPS = ["safemigrate", "bench.backfillapp"]
+# safemigrate's reviews refer to auth's users.
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "safemigrate",
+    "bench.backfillapp",
+]
 MIGRATION_MODULES = {"backfillapp": f"bench.backfillapp.migrations_{METHOD}"}
 
 DATABASES = {
