@@ -25,6 +25,9 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 INSTALLED_APPS = [
+    # safemigrate's reviews refer to users: it needs auth (and so contenttypes).
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
     "safemigrate",
     "bench.benchapp",
 ]
