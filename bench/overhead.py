@@ -48,6 +48,8 @@ class Command:
 COMMANDS = (
     Command("migrate", ("migrate", "--noinput")),
     Command("safemigrate", ("safemigrate", "--noinput")),
+    # The guard and the history alone, without the analysis that runs before applying.
+    Command("safemigrate --allow-unsafe", ("safemigrate", "--noinput", "--allow-unsafe")),
 )
 STARTUP = Command("migrate --plan (start-up only)", ("migrate", "--plan"))
 
