@@ -29,6 +29,7 @@ from safemigrate import (
     backfill_admin,  # noqa: F401  (registers the backfill pages)
     review_admin,  # noqa: F401  (registers the review pages)
 )
+from safemigrate.admin_readonly import NoEditing
 from safemigrate.models import MigrationRun, Run
 from safemigrate.timeline import timeline
 
@@ -70,19 +71,10 @@ def _estimated_rows(queryset: QuerySet[Any]) -> int:
     return int(row[0]) if row else -1
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(NoEditing, admin.ModelAdmin):  # type: ignore[type-arg]
     """History is a record of what happened: it is never edited by hand."""
 
     paginator = HistoryPaginator
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class DatabaseFilter(admin.SimpleListFilter):

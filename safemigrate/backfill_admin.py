@@ -12,12 +12,13 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from safemigrate import backfills
+from safemigrate.admin_readonly import NoEditing
 from safemigrate.exceptions import SafemigrateError
 from safemigrate.models import BackfillRequest, BackfillState
 
 
 @admin.register(BackfillState)
-class BackfillStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class BackfillStateAdmin(NoEditing, admin.ModelAdmin):  # type: ignore[type-arg]
     """Backfills and their progress; pause, resume and cancel act between two batches."""
 
     list_display = (
@@ -37,15 +38,6 @@ class BackfillStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ("pause", "resume", "cancel")
 
     # The state is written by the backfill alone; people act on it only through requests.
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_control_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("safemigrate.change_backfillstate")
 
