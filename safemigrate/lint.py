@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -44,8 +45,8 @@ def context_from(connection: BaseDatabaseWrapper, selection: Selection) -> Analy
 
 
 def run_analysis(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> AnalysisReport:
-    """Judge the plan the options describe."""
-    selection = selection_from(options)
+    """Judge the plan the options describe (``--lint`` judges the rollbacks too)."""
+    selection = replace(selection_from(options), judge_rollback=bool(options.get("lint")))
     report = analyse(connection, selection, context_from(connection, selection))
     if options.get("trace"):
         trace_report(connection, report, report.items)

@@ -52,6 +52,10 @@ def _migration_lines(migration: MigrationReport) -> list[str]:
         lines.append("  " + _operation_line(op))
         lines += [_trace_line(s) for s in op.statements if s.trace is not None]
         lines += [_finding_line(f) for f in op.findings]
+    rollback = migration.rollback.findings if migration.rollback else []
+    if rollback:
+        lines.append("  rolling it back:")
+        lines += ["  " + _finding_line(f) for f in rollback]
     return lines
 
 

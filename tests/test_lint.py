@@ -294,3 +294,20 @@ def test_a_broken_analysis_names_the_escape_hatch(unsafe, monkeypatch):
     assert raised.value.returncode == ExitCode.REFUSED
     assert "RuntimeError: cannot render" in str(raised.value)
     assert "--allow-unsafe" in str(raised.value)
+
+
+def test_lint_judges_how_a_forward_migration_would_be_rolled_back(scenario):
+    scenario("basic")
+    run_safemigrate("scenarioapp", "0001")
+    report = _json("scenarioapp")
+    [migration] = report["migrations"]
+    assert migration["direction"] == "forwards"
+    rollback = migration["rollback"]
+    assert rollback["direction"] == "backwards"
+    findings = [f for op in rollback["operations"] for f in op["findings"]]
+    dropping = next(f for f in findings if f["rule"] == "SM107")
+    assert dropping["severity"] == "warning", "a risky rollback is reported, not refused"
+    assert report["blocking"] == 0
+    text = run_safemigrate("scenarioapp", lint=True).out
+    assert "rolling it back:" in text
+    assert "SM107" in text.split("rolling it back:")[1]

@@ -67,6 +67,13 @@ def analyse(
                 state = _skip(migration, state, ctx)
             continue
         judged = analyse_migration(connection, migration, before, ctx, memory, item.backwards)
+        if selection.judge_rollback and not item.backwards:
+            # The rollback replays the migration from the same state, then reverses it; its
+            # findings are capped at warning, so a risky rollback is reported, never refused.
+            judged.rollback = analyse_migration(
+                connection, migration, before, ctx, SchemaMemory(), backwards=True
+            )
+            ctx.backwards = False
         report.migrations.append(judged)
         if not item.backwards:
             state = judged.state_after

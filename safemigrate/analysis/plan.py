@@ -35,6 +35,8 @@ class Selection:
     since: str | None = None
     include_third_party: bool = False
     baseline: tuple[tuple[str, str], ...] = ()
+    #: Also judge how each forward migration would be rolled back (``--lint`` does).
+    judge_rollback: bool = False
 
 
 @dataclass(frozen=True)

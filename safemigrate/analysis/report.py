@@ -127,6 +127,8 @@ class MigrationReport:
     operations: list[OperationReport] = field(default_factory=list)
     #: The project state after the migration (forwards), for the next one in the plan.
     state_after: Any = field(default=None, repr=False)
+    #: How rolling this forward migration back would be judged (``--lint`` only).
+    rollback: MigrationReport | None = None
 
     @property
     def label(self) -> str:
@@ -143,6 +145,7 @@ class MigrationReport:
             "atomic": self.atomic,
             "direction": "backwards" if self.backwards else "forwards",
             "operations": [op.as_dict() for op in self.operations],
+            "rollback": None if self.rollback is None else self.rollback.as_dict(),
         }
 
 
