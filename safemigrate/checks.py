@@ -50,6 +50,7 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E045", "BACKFILL_MAX_TRANSACTION_AGE", "backfill_max_transaction_age_ms"),
     ("safemigrate.E046", "BACKFILL_MODE", "backfill_mode"),
     ("safemigrate.E047", "BACKFILL_TASK_BACKEND", "backfill_task_backend"),
+    ("safemigrate.E060", "INDEX_PROGRESS_INTERVAL", "index_progress_interval_ms"),
 )
 
 

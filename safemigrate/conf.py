@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "BACKFILL_MAX_TRANSACTION_AGE": "10min",
     "BACKFILL_MODE": "inline",
     "BACKFILL_TASK_BACKEND": "default",
+    "INDEX_PROGRESS_INTERVAL": "10s",
 }
 
 POOLER_CHOICES = ("auto", "none", "session", "transaction")
@@ -344,6 +345,11 @@ class Settings:
                 f"SAFEMIGRATE['BACKFILL_TASK_BACKEND'] must be a TASKS alias, not {raw!r}."
             )
         return raw
+
+    @property
+    def index_progress_interval_ms(self) -> int:
+        """How often a concurrent index build logs its progress; ``0`` turns that off."""
+        return self._duration("INDEX_PROGRESS_INTERVAL")
 
 
 def parse_approval(value: object, name: str) -> str | None:

@@ -1,0 +1,389 @@
+"""Adding a column, making it NOT NULL and changing its default without long locks.
+
+``AddField`` does everything in one transaction under ACCESS EXCLUSIVE: the column, its
+foreign key (which scans the table), its indexes (which read the whole table), and with a
+volatile default a rewrite of every row. ``AddFieldSafely`` splits that into short steps,
+each committed and each skipped on a rerun when the catalog shows it done.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.utils import split_identifier
+from django.db.migrations.operations import AddField, AlterField
+from django.db.migrations.state import ProjectState
+from django.db.models import NOT_PROVIDED, Field
+
+from safemigrate import catalog
+from safemigrate.conf import conf
+from safemigrate.operations.base import (
+    checkpoint,
+    ensure_not_in_transaction,
+    execute,
+    logger,
+    probe,
+    quote,
+    server_version,
+)
+from safemigrate.operations.constraints import constraint_exists, set_not_null, validate_constraint
+from safemigrate.operations.indexes import build_index, concurrently
+
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+FAST_DEFAULT_VERSION = 110000
+FK_SUFFIX = "_fk_%(to_table)s_%(to_column)s"
+
+
+def has_volatile_default(schema_editor: BaseDatabaseSchemaEditor, field: Field[Any, Any]) -> bool:
+    """Whether adding ``field``'s column with its default would rewrite the table.
+
+    Since PostgreSQL 11 a default is stored once in the catalog unless it is volatile
+    (``gen_random_uuid()``, ``random()``, ``clock_timestamp()``; ``now()`` is stable).
+    Python defaults (``default=``) are computed once by Django, so they are never volatile.
+    """
+    if not field.has_db_default():
+        return False
+    if server_version(schema_editor) < FAST_DEFAULT_VERSION:
+        return True
+    sql, _params = schema_editor.db_default_sql(field)
+    names = _FUNCTION.findall(str(sql))
+    return probe(schema_editor, catalog.any_volatile, names, default=bool(names))
+
+
+def _nullable_copy(field: Field[Any, Any], model: Any) -> Any:
+    """Return ``field`` as a nullable column without a default, unique or index."""
+    copy: Any = field.clone()
+    copy.set_attributes_from_name(field.name)
+    copy.model = model
+    copy.null = True
+    copy.db_default = NOT_PROVIDED
+    copy.default = NOT_PROVIDED
+    copy._unique = False
+    copy.db_index = False
+    if field.remote_field:
+        copy.remote_field.model = field.remote_field.model
+    return copy
+
+
+def _column_suffix(schema_editor: BaseDatabaseSchemaEditor, field: Any) -> str:
+    """The type suffix and inline check that ``AddField`` puts after the column definition."""
+    suffix = ""
+    if type_suffix := field.db_type_suffix(connection=schema_editor.connection):
+        suffix += f" {type_suffix}"
+    db_params = field.db_parameters(connection=schema_editor.connection)
+    if db_params["check"]:
+        suffix += " " + schema_editor.sql_check_constraint % db_params
+    return suffix
+
+
+def backfill_default(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) -> None:
+    """Fill existing rows' NULLs with the column's default, one short transaction per batch.
+
+    ``SET column = DEFAULT`` evaluates a volatile default once per row, as an ``ADD COLUMN``
+    with that default would have, without rewriting the table under ACCESS EXCLUSIVE.
+    """
+    qtable, qcolumn = quote(schema_editor, table), quote(schema_editor, column)
+    sql = (
+        f"UPDATE {qtable} SET {qcolumn} = DEFAULT WHERE ctid = ANY(ARRAY("
+        f"SELECT ctid FROM {qtable} WHERE {qcolumn} IS NULL LIMIT %s))"
+    )
+    size = conf.backfill_batch_size
+    if schema_editor.collect_sql:
+        execute(schema_editor, sql, [size])
+        return
+    done = 0
+    while True:
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(sql, [size])
+            done += cursor.rowcount
+        if cursor.rowcount < size:
+            break
+        logger.info("Backfilled %s rows of %s.%s", done, table, column)
+
+
+class AddFieldSafely(AddField):
+    """Add a field in short, committed, resumable steps.
+
+    1. ``ADD COLUMN`` (instant: a stable default is stored in the catalog on PostgreSQL >= 11;
+       a volatile one is added for new rows only, existing rows are filled in batches and
+       NOT NULL is then set with a validated check);
+    2. its indexes, and its unique constraint, built ``CONCURRENTLY``;
+    3. its foreign key added ``NOT VALID``, then validated without blocking writes.
+    """
+
+    atomic = False
+
+    def describe(self) -> str:
+        return f"Safely add field {self.name} to {self.model_name}"
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        ensure_not_in_transaction(type(self).__name__, schema_editor, "columns")
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        field = model._meta.get_field(self.name)
+        if not self.preserve_default:
+            field.default = self.field.default
+        try:
+            self._add_column(schema_editor, model, field)
+        finally:
+            if not self.preserve_default:
+                field.default = NOT_PROVIDED
+        self._add_indexes(schema_editor, model, field)
+        self._add_unique(schema_editor, model, field)
+        self._add_foreign_key(schema_editor, model, field)
+
+    def _add_column(self, schema_editor: BaseDatabaseSchemaEditor, model: Any, field: Any) -> None:
+        table, column = model._meta.db_table, field.column
+        exists = probe(schema_editor, catalog.column_info, table, column, default=None)
+        volatile = has_volatile_default(schema_editor, field)
+        if exists is None:
+            target = _nullable_copy(field, model) if volatile else self._plain_copy(field, model)
+            definition, params = schema_editor.column_sql(model, target, include_default=True)
+            definition = f"{definition}{_column_suffix(schema_editor, field)}"
+            execute(
+                schema_editor,
+                f"ALTER TABLE {quote(schema_editor, table)} ADD COLUMN IF NOT EXISTS "
+                f"{quote(schema_editor, column)} {definition}",
+                params,
+            )
+            self._drop_python_default(schema_editor, model, field, volatile)
+            checkpoint(type(self).__name__, "add column")
+        if volatile:
+            self._fill_volatile(schema_editor, model, field)
+
+    @staticmethod
+    def _plain_copy(field: Any, model: Any) -> Any:
+        copy = _nullable_copy(field, model)
+        copy.null, copy.db_default, copy.default = field.null, field.db_default, field.default
+        return copy
+
+    @staticmethod
+    def _drop_python_default(
+        schema_editor: BaseDatabaseSchemaEditor, model: Any, field: Any, volatile: bool
+    ) -> None:
+        """Drop the one-off default that filled existing rows, as ``AddField`` does."""
+        if volatile or field.has_db_default() or schema_editor.effective_default(field) is None:
+            return
+        execute(
+            schema_editor,
+            f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} ALTER COLUMN "
+            f"{quote(schema_editor, field.column)} DROP DEFAULT",
+        )
+
+    def _fill_volatile(
+        self, schema_editor: BaseDatabaseSchemaEditor, model: Any, field: Any
+    ) -> None:
+        table, column = model._meta.db_table, field.column
+        default_sql, params = schema_editor.db_default_sql(field)
+        execute(
+            schema_editor,
+            f"ALTER TABLE {quote(schema_editor, table)} ALTER COLUMN "
+            f"{quote(schema_editor, column)} SET DEFAULT {default_sql}",
+            params,
+        )
+        backfill_default(schema_editor, table, column)
+        checkpoint(type(self).__name__, "backfill")
+        if not field.null:
+            set_not_null(schema_editor, table, column)
+
+    def _add_indexes(self, schema_editor: Any, model: Any, field: Any) -> None:
+        for statement in schema_editor._field_indexes_sql(model, field):
+            name = str(statement.parts["name"]).strip('"')
+            build_index(schema_editor, name, concurrently(statement), type(self).__name__)
+
+    def _add_unique(self, schema_editor: Any, model: Any, field: Any) -> None:
+        if not field.unique or field.primary_key:
+            return
+        table = model._meta.db_table
+        # The name PostgreSQL gives an inline UNIQUE, which is what AddField makes.
+        name = f"{table}_{field.column}_key"
+        if constraint_exists(schema_editor, table, name):
+            return
+        template = (
+            "CREATE UNIQUE INDEX CONCURRENTLY %(name)s ON %(table)s%(using)s "
+            "(%(columns)s)%(include)s%(extra)s%(condition)s"
+        )
+        create = schema_editor._create_index_sql(model, fields=[field], name=name, sql=template)
+        build_index(schema_editor, name, create, type(self).__name__)
+        qname = quote(schema_editor, name)
+        execute(
+            schema_editor,
+            f"ALTER TABLE {quote(schema_editor, table)} ADD CONSTRAINT {qname} "
+            f"UNIQUE USING INDEX {qname}",
+        )
+
+    def _add_foreign_key(self, schema_editor: Any, model: Any, field: Any) -> None:
+        if not (field.remote_field and field.db_constraint):
+            return
+        table = model._meta.db_table
+        target = field.target_field
+        suffix = FK_SUFFIX % {
+            "to_table": split_identifier(target.model._meta.db_table)[1],
+            "to_column": target.column,
+        }
+        name = schema_editor._create_index_name(table, [field.column], suffix=suffix)
+        if not constraint_exists(schema_editor, table, name):
+            statement = schema_editor._create_fk_sql(model, field, FK_SUFFIX)
+            execute(schema_editor, f"{statement} NOT VALID")
+            checkpoint(type(self).__name__, "add foreign key not valid")
+        validate_constraint(schema_editor, table, name)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            column = model._meta.get_field(self.name).column
+            execute(
+                schema_editor,
+                f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} "
+                f"DROP COLUMN IF EXISTS {quote(schema_editor, column)} CASCADE",
+            )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{super().migration_name_fragment}_safely"
+
+
+def _only_changes(old: Any, new: Any, attributes: set[str]) -> bool:
+    """Whether ``old`` and ``new`` differ in nothing but ``attributes``."""
+    _, old_path, old_args, old_kwargs = old.deconstruct()
+    _, new_path, new_args, new_kwargs = new.deconstruct()
+    for name in attributes:
+        old_kwargs.pop(name, None)
+        new_kwargs.pop(name, None)
+    return bool((old_path, old_args, old_kwargs) == (new_path, new_args, new_kwargs))
+
+
+class SetNotNull(AlterField):
+    """Make a nullable field NOT NULL without a scan under ACCESS EXCLUSIVE.
+
+    Adds ``CHECK (column IS NOT NULL) NOT VALID``, validates it, sets NOT NULL (PostgreSQL
+    >= 12 skips the scan thanks to the check) and drops the check. Backwards drops NOT NULL.
+    """
+
+    atomic = False
+
+    def __init__(self, model_name: str, name: str, field: Field[Any, Any]) -> None:
+        if field.null:
+            raise ValueError("SetNotNull.field must have null=False: it makes the column NOT NULL.")
+        super().__init__(model_name, name, field)
+
+    def describe(self) -> str:
+        return f"Safely set NOT NULL on {self.model_name}.{self.name}"
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        ensure_not_in_transaction(type(self).__name__, schema_editor, "not-null")
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        old = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
+        new = model._meta.get_field(self.name)
+        if not _only_changes(old, new, {"null", "blank"}):
+            raise ValueError(
+                f"SetNotNull on {self.model_name}.{self.name} may change only null (and blank): "
+                "put other changes in an AlterField of their own. See docs/operations/not-null.md."
+            )
+        set_not_null(schema_editor, model._meta.db_table, new.column)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            column = model._meta.get_field(self.name).column
+            execute(
+                schema_editor,
+                f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} ALTER COLUMN "
+                f"{quote(schema_editor, column)} DROP NOT NULL",
+            )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"alter_{self.model_name_lower}_{self.name_lower}_not_null"
+
+
+class AlterDbDefault(AlterField):
+    """Change a field's default: ``SET DEFAULT``/``DROP DEFAULT`` only, never a rewrite.
+
+    Only the catalog changes, under a lock held for an instant; existing rows keep their
+    values. A change of the Python ``default`` alone needs no SQL at all.
+    """
+
+    def describe(self) -> str:
+        return f"Alter the default of {self.model_name}.{self.name}"
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._set_default(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        self._set_default(app_label, schema_editor, from_state, to_state)
+
+    def _set_default(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        old = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
+        new = model._meta.get_field(self.name)
+        if not _only_changes(old, new, {"default", "db_default"}):
+            raise ValueError(
+                f"AlterDbDefault on {self.model_name}.{self.name} may change only the "
+                "default: put other changes in an AlterField of their own."
+            )
+        if old.db_default == new.db_default:
+            return
+        change, params = "DROP DEFAULT", cast(Any, [])
+        if new.has_db_default():
+            sql, params = schema_editor.db_default_sql(new)
+            change = f"SET DEFAULT {sql}"
+        execute(
+            schema_editor,
+            f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} ALTER COLUMN "
+            f"{quote(schema_editor, new.column)} {change}",
+            params,
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"alter_{self.model_name_lower}_{self.name_lower}_default"

@@ -1,0 +1,134 @@
+"""Concurrent index creation and removal that survive a failed earlier attempt.
+
+Django's ``AddIndexConcurrently`` fails on a rerun after a crash: the crashed ``CREATE INDEX
+CONCURRENTLY`` left an INVALID index under the same name. These subclasses look at
+``pg_index.indisvalid`` first: a valid index is kept, an invalid one is dropped
+(concurrently) and rebuilt, and the build's progress is logged while it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres import operations as postgres_operations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.ddl_references import Statement
+from django.db.migrations.state import ProjectState
+from django.db.models import Index
+
+from safemigrate import catalog
+from safemigrate.operations import progress
+from safemigrate.operations.base import (
+    checkpoint,
+    ensure_not_in_transaction,
+    execute,
+    probe,
+    quote,
+)
+
+CREATE_INDEX = "CREATE INDEX "
+CREATE_UNIQUE_INDEX = "CREATE UNIQUE INDEX "
+
+
+def concurrently(statement: Statement) -> Statement:
+    """Return ``statement`` (a ``CREATE [UNIQUE] INDEX``) as its ``CONCURRENTLY`` form."""
+    template = str(statement.template)
+    if "CONCURRENTLY" not in template:
+        for prefix in (CREATE_UNIQUE_INDEX, CREATE_INDEX):
+            if template.startswith(prefix):
+                template = f"{prefix}CONCURRENTLY {template[len(prefix) :]}"
+                break
+    return Statement(template, **statement.parts)
+
+
+def build_index(
+    schema_editor: BaseDatabaseSchemaEditor, name: str, create: Statement | str, operation: str
+) -> None:
+    """Build index ``name`` with ``create`` (a ``CONCURRENTLY`` statement), resumably.
+
+    A valid index of that name means an earlier run finished: nothing to do. An INVALID one
+    is what a crashed or cancelled build leaves; it is dropped concurrently and rebuilt.
+    """
+    valid = probe(schema_editor, catalog.index_validity, name, default=None)
+    if valid:
+        return
+    if valid is False:
+        drop_index(schema_editor, name)
+        checkpoint(operation, f"drop invalid index {name}")
+    connection = schema_editor.connection
+    with progress.watching(connection, name, schema_editor.collect_sql):
+        execute(schema_editor, create)
+    checkpoint(operation, f"build index {name}")
+
+
+def drop_index(schema_editor: BaseDatabaseSchemaEditor, name: str) -> None:
+    """Drop an index without blocking reads or writes on its table."""
+    execute(schema_editor, f"DROP INDEX CONCURRENTLY IF EXISTS {quote(schema_editor, name)}")
+
+
+def _create_index(index: Index, model: Any, schema_editor: BaseDatabaseSchemaEditor) -> Statement:
+    statement = index.create_sql(model, schema_editor, concurrently=True)
+    return concurrently(statement)
+
+
+class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
+    """Create an index with ``CREATE INDEX CONCURRENTLY``, resuming a failed earlier attempt."""
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            statement = _create_index(self.index, model, schema_editor)
+            build_index(schema_editor, self.index.name, statement, type(self).__name__)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            drop_index(schema_editor, self.index.name)
+
+
+class RemoveIndexConcurrently(postgres_operations.RemoveIndexConcurrently):
+    """Drop an index with ``DROP INDEX CONCURRENTLY``; backwards rebuilds it resumably.
+
+    A plain ``DROP INDEX`` takes an ACCESS EXCLUSIVE lock on the table: while it waits for
+    a long query to finish, every read and write of the table queues behind it.
+    """
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            drop_index(schema_editor, self.name)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+            statement = _create_index(index, model, schema_editor)
+            build_index(schema_editor, self.name, statement, type(self).__name__)

@@ -1,0 +1,64 @@
+"""Read the catalog the way the tests compare schemas: columns, indexes, constraints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def columns(table: str) -> dict[str, tuple[str, bool, str | None]]:
+    """Return column name -> (type, nullable, default)."""
+    rows = _rows(
+        """
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+               pg_get_expr(d.adbin, d.adrelid)
+        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
+        """,
+        [table],
+    )
+    return {name: (kind, nullable, default) for name, kind, nullable, default in rows}
+
+
+def indexes(table: str) -> dict[str, tuple[str, bool]]:
+    """Return index name -> (definition, valid)."""
+    rows = _rows(
+        """
+        SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = to_regclass(%s)
+        """,
+        [table],
+    )
+    return {name: (definition, valid) for name, definition, valid in rows}
+
+
+def constraints(table: str) -> dict[str, tuple[str, bool]]:
+    """Return constraint name -> (definition, validated)."""
+    rows = _rows(
+        """
+        SELECT conname, pg_get_constraintdef(oid), convalidated
+        FROM pg_constraint WHERE conrelid = to_regclass(%s)
+        """,
+        [table],
+    )
+    return {name: (definition, valid) for name, definition, valid in rows}
+
+
+def schema(tables: list[str]) -> dict[str, Any]:
+    """Return everything the tests compare about ``tables``."""
+    return {
+        table: {
+            "columns": columns(table),
+            "indexes": indexes(table),
+            "constraints": constraints(table),
+        }
+        for table in tables
+    }
