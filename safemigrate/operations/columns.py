@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+from django.db import NotSupportedError
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.utils import split_identifier
 from django.db.migrations.operations import AddField, AlterField
@@ -67,6 +68,20 @@ def _nullable_copy(field: Field[Any, Any], model: Any) -> Any:
     return copy
 
 
+def _integer_pk(model: Any) -> str:
+    """Return the primary key column the backfill walks; it must be an integer."""
+    pk = model._meta.pk
+    if pk.get_internal_type() not in ("AutoField", "BigAutoField", "SmallAutoField") and (
+        "Integer" not in pk.get_internal_type()
+    ):
+        raise NotSupportedError(
+            f"AddFieldSafely fills a volatile default in batches by integer primary key, and "
+            f"{model._meta.label} has a {pk.get_internal_type()}: add the column nullable, "
+            "backfill it, then use SetNotNull. See docs/operations/columns.md."
+        )
+    return str(pk.column)
+
+
 def _column_suffix(schema_editor: BaseDatabaseSchemaEditor, field: Any) -> str:
     """The type suffix and inline check that ``AddField`` puts after the column definition."""
     suffix = ""
@@ -78,29 +93,34 @@ def _column_suffix(schema_editor: BaseDatabaseSchemaEditor, field: Any) -> str:
     return suffix
 
 
-def backfill_default(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) -> None:
+def backfill_default(
+    schema_editor: BaseDatabaseSchemaEditor, table: str, column: str, pk: str
+) -> None:
     """Fill existing rows' NULLs with the column's default, one short transaction per batch.
 
     ``SET column = DEFAULT`` evaluates a volatile default once per row, as an ``ADD COLUMN``
-    with that default would have, without rewriting the table under ACCESS EXCLUSIVE.
+    with that default would have, without rewriting the table under ACCESS EXCLUSIVE. Batches
+    walk the primary key, so a row updated meanwhile by the application is still found; rows
+    inserted after the default was set already have a value.
     """
-    qtable, qcolumn = quote(schema_editor, table), quote(schema_editor, column)
+    qtable, qcolumn, qpk = (quote(schema_editor, name) for name in (table, column, pk))
     sql = (
-        f"UPDATE {qtable} SET {qcolumn} = DEFAULT WHERE ctid = ANY(ARRAY("
-        f"SELECT ctid FROM {qtable} WHERE {qcolumn} IS NULL LIMIT %s))"
+        f"UPDATE {qtable} SET {qcolumn} = DEFAULT "
+        f"WHERE {qpk} >= %s AND {qpk} < %s AND {qcolumn} IS NULL"
     )
     size = conf.backfill_batch_size
     if schema_editor.collect_sql:
-        execute(schema_editor, sql, [size])
+        execute(schema_editor, sql, [0, size])
         return
-    done = 0
-    while True:
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT min({qpk}), max({qpk}) FROM {qtable}")
+        low, high = cursor.fetchone()
+    if low is None:
+        return
+    for start in range(low, high + 1, size):
         with schema_editor.connection.cursor() as cursor:
-            cursor.execute(sql, [size])
-            done += cursor.rowcount
-        if cursor.rowcount < size:
-            break
-        logger.info("Backfilled %s rows of %s.%s", done, table, column)
+            cursor.execute(sql, [start, start + size])
+        logger.info("Backfilled %s.%s up to %s=%s", table, column, pk, start + size - 1)
 
 
 class AddFieldSafely(AddField):
@@ -190,7 +210,7 @@ class AddFieldSafely(AddField):
             f"{quote(schema_editor, column)} SET DEFAULT {default_sql}",
             params,
         )
-        backfill_default(schema_editor, table, column)
+        backfill_default(schema_editor, table, column, _integer_pk(model))
         checkpoint(type(self).__name__, "backfill")
         if not field.null:
             set_not_null(schema_editor, table, column)

@@ -1,0 +1,87 @@
+"""Lock behaviour under real concurrency: a second session keeps writing while operations run."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.conftest import run_safemigrate
+from tests.operations.test_operations import ITEM, populate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROWS = 200_000
+LOCK_TIMEOUT_MS = 200
+
+
+class Writer(threading.Thread):
+    """Insert and update rows of the table in a loop, timing every statement."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.conn: Any = connection.get_new_connection(connection.get_connection_params())
+        self.conn.autocommit = True
+        self.stop = threading.Event()
+        self.durations_ms: list[float] = []
+        self.during = ""
+        self.slowest: list[tuple[float, str, str]] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        counter = itertools.count()
+        with self.conn.cursor() as cursor:
+            while not self.stop.is_set():
+                n = next(counter)
+                self._timed(
+                    cursor,
+                    f"INSERT INTO {ITEM} (name, qty, note) VALUES (%s, 1, '')",
+                    [f"writer {n}"],
+                )
+                self._timed(
+                    cursor, f"UPDATE {ITEM} SET qty = qty + 1 WHERE id = %s", [1 + n % ROWS]
+                )
+        self.conn.close()
+
+    def _timed(self, cursor: Any, sql: str, params: list[Any]) -> None:
+        started = time.perf_counter()
+        try:
+            cursor.execute(sql, params)
+        except Exception as error:
+            self.errors.append(str(error))
+        elapsed = (time.perf_counter() - started) * 1000
+        self.durations_ms.append(elapsed)
+        self.slowest = sorted([*self.slowest, (elapsed, self.during, sql[:30])])[-5:]
+
+
+MIGRATIONS = [
+    "0002_index",
+    "0003_unique",
+    "0004_check",
+    "0005_not_null",
+    "0006_fk",
+    "0007_volatile_default",
+]
+
+
+def test_writes_are_never_blocked_longer_than_the_lock_timeout(scenario: Any) -> None:
+    scenario("safeops")
+    run_safemigrate("scenarioapp", "0001")
+    populate(ROWS)
+    writer = Writer()
+    writer.start()
+    try:
+        for name in MIGRATIONS:
+            writer.during = name
+            run_safemigrate("scenarioapp", name, lock_timeout=f"{LOCK_TIMEOUT_MS}ms")
+    finally:
+        writer.stop.set()
+        writer.join()
+
+    assert writer.errors == []
+    assert len(writer.durations_ms) > 100
+    assert max(writer.durations_ms) < LOCK_TIMEOUT_MS, writer.slowest
