@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import time
 from typing import Any
 
@@ -17,8 +18,10 @@ from safemigrate import backfills
 from safemigrate.backfill_list import backfill_table
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
+from safemigrate.doctor import Doctor, Finding, treat
 from safemigrate.exceptions import ConfigurationError, ExitCode, SafemigrateError
 from safemigrate.executor import GuardedExecutor
+from safemigrate.fix import rewrite_migration
 from safemigrate.gate import check_gate
 from safemigrate.lint import FORMATS as LINT_FORMATS
 from safemigrate.lint import analyse_before_run, refuse_unsafe, run_analysis
@@ -86,6 +89,29 @@ class Command(migrate.Command):
                 metavar="NAME",
                 help=f"{what} the running backfill NAME (checked between batches), then exit.",
             )
+        group.add_argument(
+            "--doctor",
+            action="store_true",
+            help="Find what interrupted operations left (INVALID indexes, NOT VALID "
+            "constraints, helper checks, non-atomic migrations that stopped midway) and "
+            "offer to finish or undo each.",
+        )
+        group.add_argument(
+            "--yes",
+            action="store_true",
+            help="With --doctor: finish every finding without asking (or undo, with --undo).",
+        )
+        group.add_argument(
+            "--undo",
+            action="store_true",
+            help="With --doctor --yes: undo every finding instead of finishing it.",
+        )
+        group.add_argument(
+            "--fix",
+            action="store_true",
+            help="Rewrite the migration file app_label migration_name, as makemigrations wrote "
+            "it, into safemigrate's safe operations (non-atomic steps in migrations of their own).",
+        )
         group.add_argument(
             "--json",
             action="store_true",
@@ -158,6 +184,12 @@ class Command(migrate.Command):
                 "PostgreSQL; migrating as plain migrate does, without guards or history."
             )
             super().handle(*args, **options)
+            return
+        if options["fix"]:
+            self._fix(options["app_label"], options["migration_name"])
+            return
+        if options["doctor"]:
+            self._doctor(connection, options)
             return
         if any(options.get(name) for name in READ_ONLY_OPTIONS):
             super().handle(*args, **options)
@@ -245,6 +277,36 @@ class Command(migrate.Command):
                 self.stdout.write(f"Backfill {state.name}: {action} requested ({state.status}).")
                 return True
         return False
+
+    def _doctor(self, connection: Any, options: dict[str, Any]) -> None:
+        doctor = Doctor(connection)
+        interactive = options.get("interactive", True) and sys.stdin.isatty()
+
+        def choose(finding: Finding) -> str:
+            if options["yes"]:
+                return "undo" if options["undo"] else "finish"
+            if not interactive:
+                return "skip"
+            answer = input("   [f]inish, [u]ndo or [s]kip? ").strip().lower()[:1]
+            return {"f": "finish", "u": "undo"}.get(answer, "skip")
+
+        left = treat(doctor.findings(), self.stdout.write, choose)
+        if left:
+            raise CommandError(
+                f"{left} finding(s) left as they are: rerun with --doctor --yes to finish them "
+                "(or --doctor --yes --undo to undo them).",
+                returncode=ExitCode.MIGRATION_FAILED,
+            )
+
+    def _fix(self, app_label: str | None, name: str | None) -> None:
+        if not app_label or not name:
+            raise CommandError(
+                "--fix needs the migration to rewrite: manage.py safemigrate --fix app_label "
+                "migration_name",
+                returncode=ExitCode.USAGE,
+            )
+        for line in rewrite_migration(app_label, name):
+            self.stdout.write(line)
 
     @staticmethod
     def _exit_code(error: BaseException) -> int | None:
