@@ -25,7 +25,7 @@ from safemigrate.conf import conf
 from safemigrate.models import Direction, MigrationRun, Status
 
 Action = Callable[[], None]
-_NOT_NULL = re.compile(r"^CHECK \(\((.+) IS NOT NULL\)\)$")
+_NOT_NULL = re.compile(r"^CHECK \(\((.+) IS NOT NULL\)\)( NOT VALID)?$")
 
 
 @dataclass
@@ -159,13 +159,19 @@ class Doctor:
 
 
 def _last_failed_non_atomic(alias: str) -> list[MigrationRun]:
-    """Return the non-atomic forwards migrations whose latest run failed or was cut short."""
+    """Return the non-atomic migrations whose latest run, forwards, failed or was cut short.
+
+    A later run in either direction (applied after all, or undone) settles it.
+    """
     latest: dict[tuple[str, str], MigrationRun] = {}
-    runs = MigrationRun.objects.using(alias).filter(direction=Direction.FORWARDS, fake=False)
-    for run in runs.order_by("started_at"):
+    for run in MigrationRun.objects.using(alias).filter(fake=False).order_by("started_at"):
         latest[run.app_label, run.name] = run
     unfinished = (Status.FAILED, Status.INTERRUPTED, Status.RUNNING)
-    return [run for run in latest.values() if not run.atomic and run.status in unfinished]
+    return [
+        run
+        for run in latest.values()
+        if not run.atomic and run.direction == Direction.FORWARDS and run.status in unfinished
+    ]
 
 
 def _previous(connection: Any, app_label: str, name: str) -> str:
