@@ -9,8 +9,8 @@ from example_project.shop.models import AuditLog, Customer, Order, Product
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "created_at"]
-    search_fields = ["email", "name"]
+    list_display = ["email", "full_name", "phone", "created_at"]
+    search_fields = ["email", "full_name"]
 
 
 @admin.register(Product)
@@ -20,7 +20,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["id", "customer", "total", "status", "created_at"]
+    list_display = ["id", "customer", "product", "total_cents", "status", "created_at"]
     list_filter = ["status"]
     list_select_related = ["customer"]
 

@@ -10,11 +10,14 @@ class Customer(models.Model):
     """Someone who orders: the seed's ``users`` table."""
 
     email = models.EmailField(unique=True)
-    name = models.CharField(max_length=200)
+    # Renamed from ``name`` by expand/contract: migrations 0009-0011.
+    full_name = models.CharField(max_length=200)
+    # Added in 0005 with AddFieldSafely; nullable as the seed's ``phone VARCHAR(20)``.
+    phone = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(db_default=Now())
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
+        return f"{self.full_name} <{self.email}>"
 
 
 class Product(models.Model):
@@ -40,9 +43,18 @@ class Order(models.Model):
         CANCELLED = "cancelled"
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    total = models.DecimalField(max_digits=10, decimal_places=2)
+    # Added in 0007 with AddFieldSafely: foreign key NOT VALID, then validated.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+    )
+    # The decimal ``total`` changed type by expand/contract: migrations 0012-0014.
+    total_cents = models.BigIntegerField()
     created_at = models.DateTimeField(db_default=Now())
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+
+    class Meta:
+        # Added in 0006 with AddIndexConcurrently.
+        indexes = [models.Index(fields=["status"], name="order_status_idx")]
 
     def __str__(self) -> str:
         return f"Order {self.pk} of {self.customer}"
@@ -66,3 +78,17 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.customer}"
+
+
+class Shipment(models.Model):
+    """A new table (0008): created in one migration, it is empty, so nothing waits on it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.CharField(max_length=50)
+    shipped_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [models.Index(fields=["shipped_at"], name="shipment_shipped_at_idx")]
+
+    def __str__(self) -> str:
+        return f"Shipment of {self.order} by {self.carrier}"
