@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.management import call_command
-from django.db import DatabaseError
+from django.db import DatabaseError, migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
@@ -25,6 +25,8 @@ from safemigrate.conf import conf
 from safemigrate.models import Direction, MigrationRun, Status
 
 Action = Callable[[], None]
+#: Operations that change only Django's state: rerunning them touches nothing.
+STATE_ONLY = (migrations.AlterModelOptions, migrations.AlterModelManagers)
 _NOT_NULL = re.compile(r"^CHECK \(\((.+) IS NOT NULL\)\)( NOT VALID)?$")
 
 
@@ -35,7 +37,7 @@ class Finding:
     problem: str
     finish_label: str
     undo_label: str
-    finish: Action
+    finish: Action | None
     undo: Action
     notes: list[str] = field(default_factory=list)
 
@@ -137,8 +139,10 @@ class Doctor:
 
     def _stopped(self, run: MigrationRun) -> Finding:
         app_label, name = run.app_label, run.name
-        previous = _previous(self.connection, app_label, name)
-        return Finding(
+        loader = MigrationLoader(self.connection)
+        previous = _previous(loader, app_label, name)
+        blocking = _not_idempotent(loader, app_label, name)
+        finding = Finding(
             f"Non-atomic migration {app_label}.{name} stopped midway ({run.status} "
             f"{run.started_at:%Y-%m-%d %H:%M}: {run.error.splitlines()[0] if run.error else '?'})"
             "; the steps before the failure stay applied",
@@ -147,6 +151,14 @@ class Doctor:
             lambda: self._finish_migration(app_label, name),
             lambda: self._undo_migration(app_label, name, previous),
         )
+        if blocking:
+            # Rerunning a plain operation that already ran fails or does it twice.
+            finding.finish = None
+            finding.finish_label = (
+                f"not offered: {', '.join(blocking)} cannot resume where it stopped; finish "
+                "it by hand, then record the migration applied (migrate --fake)"
+            )
+        return finding
 
     def _finish_migration(self, app_label: str, name: str) -> None:
         """Apply the migration again: the safe operations skip the steps already done."""
@@ -174,8 +186,25 @@ def _last_failed_non_atomic(alias: str) -> list[MigrationRun]:
     ]
 
 
-def _previous(connection: Any, app_label: str, name: str) -> str:
-    loader = MigrationLoader(connection)
+def _not_idempotent(loader: MigrationLoader, app_label: str, name: str) -> list[str]:
+    """Name the operations of a migration that a rerun would not simply finish."""
+    migration = loader.disk_migrations.get((app_label, name))
+    if migration is None:
+        return ["the migration (no longer on disk)"]
+    return [
+        type(operation).__name__ for operation in migration.operations if not _idempotent(operation)
+    ]
+
+
+def _idempotent(operation: Any) -> bool:
+    """Whether a rerun finishes the operation: safemigrate's operations, state-only ones, and
+    ``RunPython``/``RunSQL`` whose author said so with ``hints={"idempotent": True}``."""
+    if getattr(operation, "idempotent", False) or isinstance(operation, STATE_ONLY):
+        return True
+    return bool(getattr(operation, "hints", {}).get("idempotent"))
+
+
+def _previous(loader: MigrationLoader, app_label: str, name: str) -> str:
     parents = [
         parent.key[1]
         for parent in loader.graph.node_map[app_label, name].parents
@@ -202,7 +231,10 @@ def treat(
         write(f"   finish: {finding.finish_label}")
         write(f"   undo:   {finding.undo_label}")
         choice = choose(finding)
-        if choice == "finish":
+        if choice == "finish" and finding.finish is None:
+            write("   -> left: it cannot be finished automatically")
+            left += 1
+        elif choice == "finish" and finding.finish is not None:
             finding.finish()
             write("   -> finished")
         elif choice == "undo":

@@ -108,3 +108,17 @@ def test_undoes_a_migration_that_stopped_midway(
     assert not applied("0006_fk")
     assert applied("0005_not_null")
     assert "Nothing to do" in run_safemigrate(doctor=True).out
+
+
+def test_does_not_rerun_a_migration_of_plain_operations(scenario: Any) -> None:
+    scenario("failing")
+    run_safemigrate("scenarioapp", "0001")
+    with pytest.raises(CommandError):
+        run_safemigrate("scenarioapp")
+
+    with pytest.raises(CommandError, match="1 finding"):
+        run_safemigrate(doctor=True, yes=True)
+
+    output = run_safemigrate(doctor=True, yes=True, undo=True)
+    assert "not offered: AddField, RunSQL cannot resume where it stopped" in output.out
+    assert "note" not in catalog.columns("scenarioapp_item")

@@ -133,6 +133,8 @@ class AddFieldSafely(AddField):
     3. its foreign key added ``NOT VALID``, then validated without blocking writes.
     """
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
     atomic = False
 
     def describe(self) -> str:
@@ -295,6 +297,8 @@ class SetNotNull(AlterField):
     >= 12 skips the scan thanks to the check) and drops the check. Backwards drops NOT NULL.
     """
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
     atomic = False
 
     def __init__(self, model_name: str, name: str, field: Field[Any, Any]) -> None:
@@ -352,6 +356,9 @@ class AlterDbDefault(AlterField):
     Only the catalog changes, under a lock held for an instant; existing rows keep their
     values. A change of the Python ``default`` alone needs no SQL at all.
     """
+
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
 
     def describe(self) -> str:
         return f"Alter the default of {self.model_name}.{self.name}"

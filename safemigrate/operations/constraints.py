@@ -104,6 +104,8 @@ class AddUniqueConstraintConcurrently(AddConstraint):
     in Django's schema, and stays one here.
     """
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
     atomic = False
 
     def __init__(self, model_name: str, constraint: UniqueConstraint) -> None:
@@ -190,6 +192,9 @@ class AddConstraintNotValid(postgres_operations.AddConstraintNotValid):
     skips a constraint that already exists.
     """
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
+
     def database_forwards(
         self,
         app_label: str,
@@ -226,3 +231,6 @@ class ValidateConstraint(postgres_operations.ValidateConstraint):
     PostgreSQL has no way to mark a constraint not valid again, and a valid constraint
     is what the previous state's NOT VALID constraint would become anyway.
     """
+
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True

@@ -28,6 +28,9 @@ class RemoveFieldFromState(RemoveField):
     Backwards puts the field back and restores NOT NULL with a validated check.
     """
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
+
     def describe(self) -> str:
         return f"Remove field {self.name} from {self.model_name} (state only; column kept)"
 
@@ -77,6 +80,9 @@ class RemoveFieldFromDatabase(Operation):
     ``field`` is the removed field's definition, used backwards to put the column back
     (nullable and empty: the dropped data cannot come back).
     """
+
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
 
     def __init__(self, model_name: str, name: str, field: Field[Any, Any]) -> None:
         self.model_name = model_name

@@ -74,6 +74,9 @@ def _create_index(index: Index, model: Any, schema_editor: BaseDatabaseSchemaEdi
 class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
     """Create an index with ``CREATE INDEX CONCURRENTLY``, resuming a failed earlier attempt."""
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
+
     def database_forwards(
         self,
         app_label: str,
@@ -106,6 +109,9 @@ class RemoveIndexConcurrently(postgres_operations.RemoveIndexConcurrently):
     A plain ``DROP INDEX`` takes an ACCESS EXCLUSIVE lock on the table: while it waits for
     a long query to finish, every read and write of the table queues behind it.
     """
+
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
 
     def database_forwards(
         self,

@@ -55,6 +55,8 @@ class AddIndexToPartitionedTable(AddIndex):
     kept, an invalid one rebuilt, and an attached one left attached.
     """
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
     atomic = False
 
     def describe(self) -> str:
@@ -122,6 +124,8 @@ class DetachPartitionConcurrently(Operation):
     makes it reversible: backwards attaches the partition again ``FOR VALUES`` that bound.
     """
 
+    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
+    idempotent = True
     atomic = False
 
     def __init__(self, table: str, partition: str, bound: str = "") -> None:

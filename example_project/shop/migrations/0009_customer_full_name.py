@@ -33,5 +33,11 @@ class Migration(migrations.Migration):
             name="full_name",
             field=models.CharField(max_length=200, null=True),
         ),
-        migrations.RunPython(copy_name, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(
+            copy_name,
+            migrations.RunPython.noop,
+            elidable=True,
+            # It fills only rows still NULL: safe to rerun (--doctor may finish it).
+            hints={"idempotent": True},
+        ),
     ]

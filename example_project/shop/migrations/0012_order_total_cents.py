@@ -33,5 +33,11 @@ class Migration(migrations.Migration):
             name="total_cents",
             field=models.BigIntegerField(null=True),
         ),
-        migrations.RunPython(to_cents, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(
+            to_cents,
+            migrations.RunPython.noop,
+            elidable=True,
+            # It fills only rows still NULL: safe to rerun (--doctor may finish it).
+            hints={"idempotent": True},
+        ),
     ]
