@@ -42,6 +42,7 @@ BAD_VALUES = {
     "BACKFILL_MAX_TRANSACTION_AGE": "long",
     "BACKFILL_MODE": "celery",
     "BACKFILL_TASK_BACKEND": "",
+    "INDEX_PROGRESS_INTERVAL": "often",
 }
 
 
