@@ -79,3 +79,13 @@ def server_version(schema_editor: BaseDatabaseSchemaEditor) -> int:
     """Return the server version as PostgreSQL numbers it (150004 for 15.4)."""
     version = getattr(schema_editor.connection, "pg_version", None)
     return int(version) if version else 0
+
+
+def only_changes(old: Any, new: Any, attributes: set[str]) -> bool:
+    """Whether ``old`` and ``new`` differ in nothing but ``attributes``."""
+    _, old_path, old_args, old_kwargs = old.deconstruct()
+    _, new_path, new_args, new_kwargs = new.deconstruct()
+    for name in attributes:
+        old_kwargs.pop(name, None)
+        new_kwargs.pop(name, None)
+    return bool((old_path, old_args, old_kwargs) == (new_path, new_args, new_kwargs))

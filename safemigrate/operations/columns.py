@@ -9,7 +9,7 @@ each committed and each skipped on a rerun when the catalog shows it done.
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any
 
 from django.db import NotSupportedError
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -25,6 +25,7 @@ from safemigrate.operations.base import (
     ensure_not_in_transaction,
     execute,
     logger,
+    only_changes,
     probe,
     quote,
     server_version,
@@ -280,16 +281,6 @@ class AddFieldSafely(AddField):
         return f"{super().migration_name_fragment}_safely"
 
 
-def _only_changes(old: Any, new: Any, attributes: set[str]) -> bool:
-    """Whether ``old`` and ``new`` differ in nothing but ``attributes``."""
-    _, old_path, old_args, old_kwargs = old.deconstruct()
-    _, new_path, new_args, new_kwargs = new.deconstruct()
-    for name in attributes:
-        old_kwargs.pop(name, None)
-        new_kwargs.pop(name, None)
-    return bool((old_path, old_args, old_kwargs) == (new_path, new_args, new_kwargs))
-
-
 class SetNotNull(AlterField):
     """Make a nullable field NOT NULL without a scan under ACCESS EXCLUSIVE.
 
@@ -322,7 +313,7 @@ class SetNotNull(AlterField):
             return
         old = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
         new = model._meta.get_field(self.name)
-        if not _only_changes(old, new, {"null", "blank"}):
+        if not only_changes(old, new, {"null", "blank"}):
             raise ValueError(
                 f"SetNotNull on {self.model_name}.{self.name} may change only null (and blank): "
                 "put other changes in an AlterField of their own. See docs/operations/not-null.md."
@@ -348,69 +339,3 @@ class SetNotNull(AlterField):
     @property
     def migration_name_fragment(self) -> str:
         return f"alter_{self.model_name_lower}_{self.name_lower}_not_null"
-
-
-class AlterDbDefault(AlterField):
-    """Change a field's default: ``SET DEFAULT``/``DROP DEFAULT`` only, never a rewrite.
-
-    Only the catalog changes, under a lock held for an instant; existing rows keep their
-    values. A change of the Python ``default`` alone needs no SQL at all.
-    """
-
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
-
-    def describe(self) -> str:
-        return f"Alter the default of {self.model_name}.{self.name}"
-
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._set_default(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        self._set_default(app_label, schema_editor, from_state, to_state)
-
-    def _set_default(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
-        old = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
-        new = model._meta.get_field(self.name)
-        if not _only_changes(old, new, {"default", "db_default"}):
-            raise ValueError(
-                f"AlterDbDefault on {self.model_name}.{self.name} may change only the "
-                "default: put other changes in an AlterField of their own."
-            )
-        if old.db_default == new.db_default:
-            return
-        change, params = "DROP DEFAULT", cast(Any, [])
-        if new.has_db_default():
-            sql, params = schema_editor.db_default_sql(new)
-            change = f"SET DEFAULT {sql}"
-        execute(
-            schema_editor,
-            f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} ALTER COLUMN "
-            f"{quote(schema_editor, new.column)} {change}",
-            params,
-        )
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"alter_{self.model_name_lower}_{self.name_lower}_default"
