@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import migrations
+from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
@@ -181,7 +182,7 @@ def rewrite_migration(app_label: str, name: str) -> list[str]:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     try:
         original = loader.get_migration_by_prefix(app_label, name)
-    except (KeyError, Exception) as error:
+    except (AmbiguityError, KeyError) as error:
         raise CommandError(str(error), returncode=ExitCode.USAGE) from error
     if any(isinstance(op, REFUSED) for op in original.operations):
         raise CommandError(

@@ -35,6 +35,7 @@ from safemigrate.operations.indexes import build_index, concurrently
 
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 FAST_DEFAULT_VERSION = 110000
+MAX_IDENTIFIER = 63
 FK_SUFFIX = "_fk_%(to_table)s_%(to_column)s"
 
 
@@ -67,6 +68,22 @@ def _nullable_copy(field: Field[Any, Any], model: Any) -> Any:
     if field.remote_field:
         copy.remote_field.model = field.remote_field.model
     return copy
+
+
+def unique_key_name(table: str, column: str) -> str:
+    """Return the name PostgreSQL gives an inline ``UNIQUE`` (what ``AddField`` makes).
+
+    PostgreSQL's ``makeObjectName``: ``table_column_key``, the longer of table and column
+    shortened a character at a time until the name fits in 63 bytes.
+    """
+    available = MAX_IDENTIFIER - len("_") - len("_key")
+    table_chars, column_chars = len(table), len(column)
+    while table_chars + column_chars > available:
+        if table_chars > column_chars:
+            table_chars -= 1
+        else:
+            column_chars -= 1
+    return f"{table[:table_chars]}_{column[:column_chars]}_key"
 
 
 def _integer_pk(model: Any) -> str:
@@ -227,8 +244,7 @@ class AddFieldSafely(AddField):
         if not field.unique or field.primary_key:
             return
         table = model._meta.db_table
-        # The name PostgreSQL gives an inline UNIQUE, which is what AddField makes.
-        name = f"{table}_{field.column}_key"
+        name = unique_key_name(table, field.column)
         if constraint_exists(schema_editor, table, name):
             return
         template = (
