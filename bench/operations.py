@@ -48,6 +48,7 @@ TARGET_MS = 25.0
 class Result:
     seed_type: str
     tool: str
+    baseline: Stats
     stats: Stats
     wall_s: float
     applied: bool
@@ -106,6 +107,7 @@ def run_one(
     )
     deadline = time.time() + 900
     processes, stop, out = start_clients(database, args, deadline)
+    clients_ready = time.time()
     time.sleep(BASELINE_S)
     started, error = time.time(), ""
     for command in commands(tool, names):
@@ -118,7 +120,10 @@ def run_one(
     stop.set()
     clients = collect(processes, out)
     stats = Stats.of(clients, started, ended + TAIL_S)
-    result = Result(seed_type, tool, stats, ended - started, applied(database, names), error)
+    baseline = Stats.of(clients, clients_ready + 0.2, started)
+    result = Result(
+        seed_type, tool, baseline, stats, ended - started, applied(database, names), error
+    )
     print(
         f"   worst {stats.worst_ms:.0f} ms, p99 {stats.p99_ms:.1f} ms, wall {result.wall_s:.2f} s,"
         f" applied: {'yes' if result.applied else 'no: ' + error}"
@@ -127,7 +132,15 @@ def run_one(
 
 
 def report(results: list[Result], args: argparse.Namespace, server: str) -> str:
-    header = ["seed type", "tool", "applied", "worst stall ms", "p99 ms", "wall s"]
+    header = [
+        "seed type",
+        "tool",
+        "applied",
+        "worst stall ms",
+        "p99 ms",
+        "wall s",
+        "baseline worst / p99 ms",
+    ]
     rows = [
         [
             r.seed_type,
@@ -136,13 +149,15 @@ def report(results: list[Result], args: argparse.Namespace, server: str) -> str:
             f"{r.stats.worst_ms:.0f}",
             f"{r.stats.p99_ms:.1f}",
             f"{r.wall_s:.2f}",
+            f"{r.baseline.worst_ms:.0f} / {r.baseline.p99_ms:.1f}",
         ]
         for r in results
     ]
     setup = (
         f"{args.rows:,} rows, {args.clients} clients at {args.rate:g} ops/s each "
         f"({args.update_share:.0%} UPDATEs), PostgreSQL {server}. Target: worst stall "
-        f"<= {TARGET_MS:g} ms for safemigrate on every type."
+        f"<= {TARGET_MS:g} ms for safemigrate on every type. The baseline is the same clients "
+        "in the second before the tool started, with no migration running: the machine's noise."
     )
     return f"# Safe operations benchmark\n\n{setup}\n\n{common.markdown_table(header, rows)}\n"
 
