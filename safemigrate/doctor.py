@@ -62,12 +62,12 @@ class Doctor:
         lock_timeout = "0" if concurrently else str(conf.lock_timeout_ms)
         with self.connection.cursor() as cursor:
             saved = postgres.current_settings(cursor, ["lock_timeout"])
-            postgres.set_setting(cursor, "lock_timeout", lock_timeout, local=False)
+            postgres.set_settings(cursor, {"lock_timeout": lock_timeout}, local=False)
         try:
             yield
         finally:
             with self.connection.cursor() as cursor:
-                postgres.set_setting(cursor, "lock_timeout", saved["lock_timeout"], local=False)
+                postgres.set_settings(cursor, {"lock_timeout": saved["lock_timeout"]}, local=False)
 
     def findings(self) -> list[Finding]:
         with self.connection.cursor() as cursor:
