@@ -195,8 +195,10 @@ class AddFieldSafely(AddField):
                 f"{quote(schema_editor, column)} {definition}",
                 params,
             )
-            self._drop_python_default(schema_editor, model, field, volatile)
             checkpoint(type(self).__name__, "add column")
+        if exists is None or exists[1]:
+            # A rerun after a crash right after ADD COLUMN still drops the one-off default.
+            self._drop_python_default(schema_editor, model, field, volatile)
         if volatile:
             self._fill_volatile(schema_editor, model, field)
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from safemigrate.operations import base
+from safemigrate.operations import ValidateConstraint, base
 from tests import catalog
 from tests.conftest import run_safemigrate
 
@@ -178,6 +178,7 @@ CRASHES = [
     ("0007_volatile_default", "add column"),
     ("0007_volatile_default", "backfill"),
     ("0007_volatile_default", "validate check"),
+    ("0008_static_default", "add column"),
 ]
 
 
@@ -194,6 +195,25 @@ def test_rerun_after_a_crash_between_steps_completes(
 
     run_safemigrate("scenarioapp", name)
     STEPS[name][0](item())
+
+
+def test_rerun_after_a_crash_between_add_and_validate_completes(
+    items: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_safemigrate("scenarioapp", "0003")
+    validate = ValidateConstraint.database_forwards
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise Crash("injected before VALIDATE")
+
+    monkeypatch.setattr(ValidateConstraint, "database_forwards", crash)
+    with pytest.raises(Crash):
+        run_safemigrate("scenarioapp", "0004")
+    assert item()["constraints"]["item_qty_gte_0"][1] is False
+
+    monkeypatch.setattr(ValidateConstraint, "database_forwards", validate)
+    run_safemigrate("scenarioapp", "0004")
+    has_validated("item_qty_gte_0")(item())
 
 
 def test_invalid_leftover_index_is_dropped_and_rebuilt(items: None) -> None:
