@@ -35,6 +35,7 @@ SINGLE_STATEMENT = (
     migrations.AlterModelManagers,
     safe.AlterDbDefault,
     safe.RemoveFieldFromState,
+    safe.DeleteModelFromState,
 )
 
 
@@ -123,6 +124,15 @@ def _remove_field(op: Any, state: ProjectState, app: str, created: set[str]) -> 
     ]
 
 
+def _delete_model(op: Any, state: ProjectState, app: str, created: set[str]) -> list[Step]:
+    options = state.models[app, op.name_lower].options
+    table = options.get("db_table") or f"{app}_{op.name_lower}"
+    return [
+        Step([safe.DeleteModelFromState(op.name)], EITHER),
+        Step([safe.DeleteModelFromDatabase(table)], CONTRACT),
+    ]
+
+
 #: The rewrite of each operation makemigrations writes that locks a table for long.
 REWRITES: dict[type[Operation], Rewrite] = {
     migrations.AddIndex: _add_index,
@@ -131,6 +141,7 @@ REWRITES: dict[type[Operation], Rewrite] = {
     migrations.AddField: _add_field,
     migrations.AlterField: _alter_field,
     migrations.RemoveField: _remove_field,
+    migrations.DeleteModel: _delete_model,
 }
 #: Operations that cannot be written back into a file, so the file is left alone.
 REFUSED = (migrations.RunPython,)
@@ -215,7 +226,7 @@ def _write(original: Any, groups: list[tuple[str, list[Operation]]]) -> list[str
         report.append(f"Wrote {writer.path} ({kind}, {len(operations)} operation(s))")
         if kind == CONTRACT:
             report.append(
-                f"  Hold {name} back until no running code uses the removed field(s): "
+                f"  Hold {name} back until no running code uses the removed field(s) or model(s): "
                 "deploy the code, then apply it."
             )
         dependencies = [(original.app_label, name)]

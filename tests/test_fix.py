@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, migrations
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
 
+from safemigrate.fix import group, safe_steps
 from tests import catalog
 from tests.conftest import run_safemigrate
 
@@ -104,6 +105,29 @@ def test_a_safe_migration_is_left_alone(fixable: Path) -> None:
     assert (fixable / "0003_author_email.py").read_text() == before
 
 
+@pytest.fixture
+def initial_state_for_fix(settings: Any) -> Any:
+    settings.MIGRATION_MODULES = {
+        **settings.MIGRATION_MODULES,
+        "scenarioapp": "tests.scenarios.unsafe",
+    }
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return loader.project_state(("scenarioapp", "0001_initial"))
+
+
 def test_fix_needs_a_migration() -> None:
     with pytest.raises(CommandError, match="--fix needs the migration"):
         run_safemigrate(fix=True)
+
+
+def test_delete_model_becomes_state_first_then_drop(initial_state_for_fix: Any) -> None:
+    steps = safe_steps([migrations.DeleteModel("author")], initial_state_for_fix, "scenarioapp")
+
+    groups = group(steps)
+
+    assert [kind for kind, _ in groups] == ["atomic", "contract"]
+    assert [type(op).__name__ for _, ops in groups for op in ops] == [
+        "DeleteModelFromState",
+        "DeleteModelFromDatabase",
+    ]
+    assert groups[1][1][0].table == "scenarioapp_author"

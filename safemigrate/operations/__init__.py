@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from safemigrate.operations.backfill import Backfill, RunBackfill
-from safemigrate.operations.columns import AddFieldSafely, SetNotNull
+from safemigrate.operations.columns import AddFieldSafely, SafeAddNotNull, SetNotNull
 from safemigrate.operations.constraints import (
     AddConstraintNotValid,
     AddUniqueConstraintConcurrently,
     ValidateConstraint,
 )
 from safemigrate.operations.defaults import AlterDbDefault
-from safemigrate.operations.fields import RemoveFieldFromDatabase, RemoveFieldFromState
+from safemigrate.operations.fields import (
+    RemoveFieldFromDatabase,
+    RemoveFieldFromState,
+    SafeRemoveField,
+)
 from safemigrate.operations.indexes import AddIndexConcurrently, RemoveIndexConcurrently
 from safemigrate.operations.partitions import (
     AddIndexToPartitionedTable,
     DetachPartitionConcurrently,
+)
+from safemigrate.operations.tables import (
+    DeleteModelFromDatabase,
+    DeleteModelFromState,
+    SafeDeleteModel,
 )
 
 __all__ = [
@@ -25,11 +34,16 @@ __all__ = [
     "AddUniqueConstraintConcurrently",
     "AlterDbDefault",
     "Backfill",
+    "DeleteModelFromDatabase",
+    "DeleteModelFromState",
     "DetachPartitionConcurrently",
     "RemoveFieldFromDatabase",
     "RemoveFieldFromState",
     "RemoveIndexConcurrently",
     "RunBackfill",
+    "SafeAddNotNull",
+    "SafeDeleteModel",
+    "SafeRemoveField",
     "SetNotNull",
     "ValidateConstraint",
 ]

@@ -9,6 +9,7 @@ each committed and each skipped on a rerun when the catalog shows it done.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import NotSupportedError
@@ -310,10 +311,24 @@ class SetNotNull(AlterField):
     idempotent = True
     atomic = False
 
-    def __init__(self, model_name: str, name: str, field: Field[Any, Any]) -> None:
-        if field.null:
+    def __init__(self, model_name: str, name: str, field: Field[Any, Any] | None = None) -> None:
+        if field is not None and field.null:
             raise ValueError("SetNotNull.field must have null=False: it makes the column NOT NULL.")
-        super().__init__(model_name, name, field)
+        super().__init__(model_name, name, field)  # type: ignore[arg-type]
+
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        """Leave ``field`` out when it was not given: the state's field, made NOT NULL."""
+        name, args, kwargs = super().deconstruct()
+        if self.field is None:
+            kwargs.pop("field", None)
+        return name, args, kwargs
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        field = self.field
+        if field is None:
+            field = state.models[app_label, self.model_name_lower].fields[self.name].clone()
+            field.null = False
+        state.alter_field(app_label, self.model_name_lower, self.name, field, True)
 
     def describe(self) -> str:
         return f"Safely set NOT NULL on {self.model_name}.{self.name}"
@@ -357,3 +372,7 @@ class SetNotNull(AlterField):
     @property
     def migration_name_fragment(self) -> str:
         return f"alter_{self.model_name_lower}_{self.name_lower}_not_null"
+
+
+class SafeAddNotNull(SetNotNull):
+    """``SetNotNull`` under the name the analysis rules (SM101-SM103) suggest."""

@@ -146,3 +146,10 @@ class RemoveFieldFromDatabase(Operation):
             f"ALTER TABLE {quote(schema_editor, table)} ADD COLUMN IF NOT EXISTS "
             f"{quote(schema_editor, str(field.column))} {db_type} NULL",
         )
+
+
+class SafeRemoveField(RemoveFieldFromState):
+    """``RemoveFieldFromState`` under the name the analysis rules (SM105, SM107) suggest.
+
+    Drop the column in a later release with ``RemoveFieldFromDatabase``.
+    """

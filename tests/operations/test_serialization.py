@@ -45,6 +45,16 @@ PAIRS: list[tuple[list[Operation], list[Operation]]] = [
         [migrations.AlterField("item", "note", models.TextField(db_default="", default=""))],
     ),
     (
+        [safe.SafeAddNotNull("item", "qty")],
+        [migrations.AlterField("item", "qty", models.IntegerField())],
+    ),
+    ([safe.SafeDeleteModel("author")], [migrations.DeleteModel("author")]),
+    (
+        [safe.DeleteModelFromState("author"), safe.DeleteModelFromDatabase("scenarioapp_author")],
+        [migrations.DeleteModel("author")],
+    ),
+    ([safe.SafeRemoveField("item", "note")], [migrations.RemoveField("item", "note")]),
+    (
         [
             safe.RemoveFieldFromState("item", "note"),
             safe.RemoveFieldFromDatabase("item", "note", models.TextField(default="")),
