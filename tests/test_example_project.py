@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
     with django_db_blocker.unblock():
         params = connection.get_connection_params()
-    name = f"{params['dbname']}_example"
+    name = f"{params['dbname']}_example_ops"
     admin = psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True)
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
