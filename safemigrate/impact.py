@@ -39,10 +39,28 @@ PHASES: dict[str, frozenset[str]] = {
             "AddConstraintNotValid",
             "CreateExtension",
             "ValidateConstraint",
+            # safemigrate.operations
+            "AddFieldSafely",
+            "AddUniqueConstraintConcurrently",
+            "AddIndexToPartitionedTable",
         }
     ),
     "contract": frozenset(
-        {"DeleteModel", "RemoveField", "RemoveIndex", "RemoveConstraint", "RemoveIndexConcurrently"}
+        {
+            "DeleteModel",
+            "RemoveField",
+            "RemoveIndex",
+            "RemoveConstraint",
+            "RemoveIndexConcurrently",
+            # safemigrate.operations
+            "RemoveFieldFromState",
+            "SafeRemoveField",
+            "RemoveFieldFromDatabase",
+            "DeleteModelFromState",
+            "SafeDeleteModel",
+            "DeleteModelFromDatabase",
+            "DetachPartitionConcurrently",
+        }
     ),
     "data": frozenset({"RunPython"}),
 }
