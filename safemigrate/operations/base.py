@@ -27,8 +27,11 @@ def _after_step(operation: str, step: str) -> None:
     """Called after every committed step; the tests replace it to inject a crash there."""
 
 
-def checkpoint(operation: str, step: str) -> None:
-    """Mark the end of one committed step of a multi-step operation."""
+def checkpoint(schema_editor: BaseDatabaseSchemaEditor, operation: str, step: str) -> None:
+    """Mark the end of one committed step of a multi-step operation (none when only
+    collecting SQL, as ``sqlmigrate`` and the analysis do: nothing ran)."""
+    if schema_editor.collect_sql:
+        return
     logger.debug("%s: %s done", operation, step)
     _after_step(operation, step)
 

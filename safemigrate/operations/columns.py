@@ -123,13 +123,15 @@ def backfill_default(
     inserted after the default was set already have a value.
     """
     qtable, qcolumn, qpk = (quote(schema_editor, name) for name in (table, column, pk))
+    # One batch: a primary-key range, bounded by LIMIT too so it reads as one batch.
     sql = (
-        f"UPDATE {qtable} SET {qcolumn} = DEFAULT "
-        f"WHERE {qpk} >= %s AND {qpk} < %s AND {qcolumn} IS NULL"
+        f"UPDATE {qtable} SET {qcolumn} = DEFAULT WHERE {qpk} IN ("
+        f"SELECT {qpk} FROM {qtable} WHERE {qpk} >= %s AND {qpk} < %s AND {qcolumn} IS NULL "
+        "LIMIT %s)"
     )
     size = conf.backfill_batch_size
     if schema_editor.collect_sql:
-        execute(schema_editor, sql, [0, size])
+        execute(schema_editor, sql, [0, size, size])
         return
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(f"SELECT min({qpk}), max({qpk}) FROM {qtable}")
@@ -138,7 +140,7 @@ def backfill_default(
         return
     for start in range(low, high + 1, size):
         with schema_editor.connection.cursor() as cursor:
-            cursor.execute(sql, [start, start + size])
+            cursor.execute(sql, [start, start + size, size])
         logger.info("Backfilled %s.%s up to %s=%s", table, column, pk, start + size - 1)
 
 
@@ -196,7 +198,7 @@ class AddFieldSafely(AddField):
                 f"{quote(schema_editor, column)} {definition}",
                 params,
             )
-            checkpoint(type(self).__name__, "add column")
+            checkpoint(schema_editor, type(self).__name__, "add column")
         if exists is None or exists[1]:
             # A rerun after a crash right after ADD COLUMN still drops the one-off default.
             self._drop_python_default(schema_editor, model, field, volatile)
@@ -234,7 +236,7 @@ class AddFieldSafely(AddField):
             params,
         )
         backfill_default(schema_editor, table, column, _integer_pk(model))
-        checkpoint(type(self).__name__, "backfill")
+        checkpoint(schema_editor, type(self).__name__, "backfill")
         if not field.null:
             set_not_null(schema_editor, table, column)
 
@@ -276,7 +278,7 @@ class AddFieldSafely(AddField):
         if not constraint_exists(schema_editor, table, name):
             statement = schema_editor._create_fk_sql(model, field, FK_SUFFIX)
             execute(schema_editor, f"{statement} NOT VALID")
-            checkpoint(type(self).__name__, "add foreign key not valid")
+            checkpoint(schema_editor, type(self).__name__, "add foreign key not valid")
         validate_constraint(schema_editor, table, name)
 
     def database_backwards(

@@ -73,14 +73,14 @@ def set_not_null(schema_editor: BaseDatabaseSchemaEditor, table: str, column: st
                 f"ALTER TABLE {qtable} ADD CONSTRAINT {qcheck} "
                 f"CHECK ({quote(schema_editor, column)} IS NOT NULL) NOT VALID",
             )
-            checkpoint(operation, "add check not valid")
+            checkpoint(schema_editor, operation, "add check not valid")
         validate_constraint(schema_editor, table, check)
-        checkpoint(operation, "validate check")
+        checkpoint(schema_editor, operation, "validate check")
         execute(
             schema_editor,
             f"ALTER TABLE {qtable} ALTER COLUMN {quote(schema_editor, column)} SET NOT NULL",
         )
-        checkpoint(operation, "set not null")
+        checkpoint(schema_editor, operation, "set not null")
     execute(schema_editor, f"ALTER TABLE {qtable} DROP CONSTRAINT IF EXISTS {qcheck}")
 
 

@@ -54,11 +54,11 @@ def build_index(
         return
     if valid is False:
         drop_index(schema_editor, name)
-        checkpoint(operation, f"drop invalid index {name}")
+        checkpoint(schema_editor, operation, f"drop invalid index {name}")
     connection = schema_editor.connection
     with progress.watching(connection, name, schema_editor.collect_sql):
         execute(schema_editor, create)
-    checkpoint(operation, f"build index {name}")
+    checkpoint(schema_editor, operation, f"build index {name}")
 
 
 def drop_index(schema_editor: BaseDatabaseSchemaEditor, name: str) -> None:

@@ -82,7 +82,7 @@ class AddIndexToPartitionedTable(AddIndex):
         execute(
             schema_editor, _retarget(statement, template, name, table, schema_editor.quote_name)
         )
-        checkpoint(type(self).__name__, "parent index")
+        checkpoint(schema_editor, type(self).__name__, "parent index")
         for partition in probe(schema_editor, catalog.partitions_of, table, default=[]):
             self._partition(schema_editor, statement, partition)
 
@@ -99,7 +99,7 @@ class AddIndexToPartitionedTable(AddIndex):
                 f"ALTER INDEX {quote(schema_editor, self.index.name)} "
                 f"ATTACH PARTITION {quote(schema_editor, child)}",
             )
-            checkpoint(type(self).__name__, f"attach {child}")
+            checkpoint(schema_editor, type(self).__name__, f"attach {child}")
 
     def database_backwards(
         self,
