@@ -33,7 +33,7 @@ from safemigrate.analysis.report import (
 )
 from safemigrate.analysis.source import line_of
 from safemigrate.analysis.sqlfacts import Fact, SchemaMemory, StatementFacts, statement_facts
-from safemigrate.analysis.state import column_resolver, index_tables, table_names
+from safemigrate.analysis.state import column_resolver, index_tables, knows, table_names
 from safemigrate.locks import LockMode
 from safemigrate.rules import by_fact
 from safemigrate.timeouts import migration_allowances
@@ -114,7 +114,9 @@ def analyse_migration(
         found = [
             found for sql in item.sql for found in _statement(sql, memory, ctx, migration.atomic)
         ]
-        facts = [fact for f in found for fact in f.facts]
+        facts = _known_to_code(
+            [fact for f in found for fact in f.facts], item.operation, item.from_state
+        )
         facts += _operation_facts(item.operation, backwards)
         facts += [fact for f in found if (fact := _hot(ctx, f)) is not None]
         facts_by_op.append(facts)
@@ -174,6 +176,27 @@ def _operation_facts(operation: Operation, backwards: bool) -> list[Fact]:
         if isinstance(operation, kind):
             return facts(operation, backwards)
     return []
+
+
+#: Facts about dropping something that running code may still use.
+_DROPS = {"drop_column", "drop_table"}
+
+
+def _known_to_code(facts: list[Fact], operation: Operation, state: ProjectState) -> list[Fact]:
+    """Drop the facts about columns and tables that Django's state already forgot.
+
+    A column or table the state no longer has was removed from the code by an earlier
+    migration (``RemoveFieldFromState``, ``DeleteModelFromState``): dropping it later, as
+    ``RemoveFieldFromDatabase`` or ``DeleteModelFromDatabase`` do, breaks no deployed code.
+    Hand-written SQL is judged as written: its tables need not be Django's.
+    """
+    if isinstance(operation, RunPython | RunSQL):
+        return facts
+    return [
+        fact
+        for fact in facts
+        if fact.kind not in _DROPS or knows(state, fact.table, fact.detail or None)
+    ]
 
 
 def _changes(

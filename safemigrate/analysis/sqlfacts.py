@@ -276,7 +276,10 @@ def _hygiene(name: str, table: str, found: StatementFacts) -> None:
 def _index(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
     table = relation_name(node.relation)
     found.scans.add(table)
-    if not node.concurrent:
+    # ON ONLY a partitioned table creates the parent's (INVALID) index and builds nothing:
+    # the partitions' indexes are built, CONCURRENTLY, and attached one by one.
+    on_only = not node.relation.inh
+    if not node.concurrent and not on_only:
         found.add("create_index", table, str(node.idxname or ""))
 
 

@@ -17,6 +17,20 @@ def table_of(model: ModelState) -> str:
     return str(model.options.get("db_table") or f"{model.app_label}_{model.name_lower}")
 
 
+def knows(state: ProjectState, table: str, column: str | None = None) -> bool:
+    """Whether ``state`` has a model on ``table`` (with a field on ``column``, if given)."""
+    for model in state.models.values():
+        if table_of(model) != table:
+            continue
+        if column is None:
+            return True
+        for name, field in model.fields.items():
+            attname = f"{name}_id" if field.many_to_one or field.one_to_one else name
+            if (field.db_column or attname) == column:
+                return True
+    return False
+
+
 def table_names(state: ProjectState) -> set[str]:
     """Return the tables of every concrete, managed model in ``state``."""
     return {
