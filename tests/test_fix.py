@@ -42,14 +42,14 @@ def reset() -> None:
         cursor.execute("DELETE FROM django_migrations WHERE app = 'scenarioapp'")
 
 
-def migrate_with_rows() -> dict[str, Any]:
+def migrate_with_rows(**options: Any) -> dict[str, Any]:
     run_safemigrate("scenarioapp", "0001")
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO scenarioapp_item (name, qty, note) "
             "SELECT 'item ' || g, g, '' FROM generate_series(1, 500) g"
         )
-    run_safemigrate("scenarioapp")
+    run_safemigrate("scenarioapp", **options)
     return catalog.schema(TABLES)
 
 
@@ -65,7 +65,10 @@ def final_state() -> Any:
 
 
 def test_rewritten_migrations_give_the_same_schema(fixable: Path) -> None:
-    original_schema = migrate_with_rows()
+    with pytest.raises(CommandError, match="refuses to run 8 unsafe operation"):
+        migrate_with_rows()
+    reset()
+    original_schema = migrate_with_rows(allow_unsafe=True)
     original_state = final_state()
     reset()
 
@@ -109,7 +112,7 @@ def test_a_safe_migration_is_left_alone(fixable: Path) -> None:
 def initial_state_for_fix(settings: Any) -> Any:
     settings.MIGRATION_MODULES = {
         **settings.MIGRATION_MODULES,
-        "scenarioapp": "tests.scenarios.unsafe",
+        "scenarioapp": "tests.scenarios.fixable",
     }
     loader = MigrationLoader(None, ignore_no_migrations=True)
     return loader.project_state(("scenarioapp", "0001_initial"))
