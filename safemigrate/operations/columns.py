@@ -173,6 +173,10 @@ class AddFieldSafely(AddField):
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         field = model._meta.get_field(self.name)
+        if field.many_to_many:
+            # A many-to-many field is a new (empty) table: AddField creates it without waiting.
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
         if not self.preserve_default:
             field.default = self.field.default
         try:
@@ -289,6 +293,9 @@ class AddFieldSafely(AddField):
         to_state: ProjectState,
     ) -> None:
         model = from_state.apps.get_model(app_label, self.model_name)
+        if model._meta.get_field(self.name).many_to_many:
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            return
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             column = model._meta.get_field(self.name).column
             execute(

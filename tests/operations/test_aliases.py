@@ -44,3 +44,12 @@ def test_forwards_backwards_forwards(scenario: Any) -> None:
 
     with pytest.raises(IrreversibleError, match="DeleteModelFromDatabase"):
         run_safemigrate("scenarioapp", "0002")
+
+
+def test_a_many_to_many_field_is_its_own_new_table(scenario: Any) -> None:
+    scenario("aliases")
+    run_safemigrate("scenarioapp", "0004")
+    assert table_exists("scenarioapp_tag_related")
+
+    run_safemigrate("scenarioapp", "0003")
+    assert not table_exists("scenarioapp_tag_related")
