@@ -74,7 +74,7 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     manage(example_db, "safemigrate", "shop", "0004")
     seed(example_db)
 
-    manage(example_db, "safemigrate", "shop", "0010")
+    manage(example_db, "safemigrate", "shop", "0012")
     manage(example_db, "safemigrate", "shop", "0004")
     manage(example_db, "safemigrate")
 

@@ -10,9 +10,9 @@ class Customer(models.Model):
     """Someone who orders: the seed's ``users`` table."""
 
     email = models.EmailField(unique=True)
-    # Renamed from ``name`` by expand/contract: migrations 0009-0011.
+    # Renamed from ``name`` by expand/contract: migrations 0011-0013.
     full_name = models.CharField(max_length=200)
-    # Added in 0005 with AddFieldSafely; nullable as the seed's ``phone VARCHAR(20)``.
+    # Added in 0007 with AddFieldSafely; nullable as the seed's ``phone VARCHAR(20)``.
     phone = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(db_default=Now())
 
@@ -43,17 +43,17 @@ class Order(models.Model):
         CANCELLED = "cancelled"
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    # Added in 0007 with AddFieldSafely: foreign key NOT VALID, then validated.
+    # Added in 0009 with AddFieldSafely: foreign key NOT VALID, then validated.
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="orders", null=True, blank=True
     )
-    # The decimal ``total`` changed type by expand/contract: migrations 0012-0014.
+    # The decimal ``total`` changed type by expand/contract: migrations 0014-0016.
     total_cents = models.BigIntegerField()
     created_at = models.DateTimeField(db_default=Now())
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
 
     class Meta:
-        # Added in 0006 with AddIndexConcurrently.
+        # Added in 0008 with AddIndexConcurrently.
         indexes = [models.Index(fields=["status"], name="order_status_idx")]
 
     def __str__(self) -> str:
@@ -81,7 +81,7 @@ class AuditLog(models.Model):
 
 
 class Shipment(models.Model):
-    """A new table (0008): created in one migration, it is empty, so nothing waits on it."""
+    """A new table (0010): created in one migration, it is empty, so nothing waits on it."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
     carrier = models.CharField(max_length=50)

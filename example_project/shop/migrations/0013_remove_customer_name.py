@@ -7,7 +7,7 @@ import safemigrate.operations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("shop", "0010_customer_full_name_contract"),
+        ("shop", "0012_customer_full_name_contract"),
     ]
 
     operations = [

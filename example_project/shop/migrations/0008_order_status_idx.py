@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("shop", "0005_customer_phone"),
+        ("shop", "0007_customer_phone"),
     ]
 
     operations = [

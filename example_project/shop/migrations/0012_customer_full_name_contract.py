@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("shop", "0009_customer_full_name"),
+        ("shop", "0011_customer_full_name"),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("shop", "0006_order_status_idx"),
+        ("shop", "0008_order_status_idx"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("shop", "0012_order_total_cents"),
+        ("shop", "0014_order_total_cents"),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("shop", "0011_remove_customer_name"),
+        ("shop", "0013_remove_customer_name"),
     ]
 
     operations = [

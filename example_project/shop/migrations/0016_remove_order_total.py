@@ -7,7 +7,7 @@ import safemigrate.operations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("shop", "0013_order_total_cents_contract"),
+        ("shop", "0015_order_total_cents_contract"),
     ]
 
     operations = [

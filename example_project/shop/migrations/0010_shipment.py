@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("shop", "0007_order_product"),
+        ("shop", "0009_order_product"),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("shop", "0008_shipment"),
+        ("shop", "0010_shipment"),
     ]
 
     operations = [
