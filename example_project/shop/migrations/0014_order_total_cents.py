@@ -5,19 +5,10 @@ batches, does not. Deploy code that writes both columns with this migration.
 """
 
 from django.db import migrations, models
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Cast
 
 import safemigrate.operations
-
-BATCH = 1000
-
-
-def to_cents(apps, schema_editor):
-    order = apps.get_model("shop", "Order")
-    while ids := list(
-        order.objects.filter(total_cents__isnull=True).values_list("id", flat=True)[:BATCH]
-    ):
-        order.objects.filter(id__in=ids).update(total_cents=F("total") * 100)
 
 
 class Migration(migrations.Migration):
@@ -33,11 +24,11 @@ class Migration(migrations.Migration):
             name="total_cents",
             field=models.BigIntegerField(null=True),
         ),
-        migrations.RunPython(
-            to_cents,
-            migrations.RunPython.noop,
-            elidable=True,
-            # It fills only rows still NULL: safe to rerun (--doctor may finish it).
-            hints={"idempotent": True},
+        # Batches with checkpoints; the code deployed with this migration writes both columns.
+        safemigrate.operations.Backfill(
+            model_name="order",
+            values={"total_cents": Cast(F("total") * 100, models.BigIntegerField())},
+            filter=Q(total_cents__isnull=True),
+            reverse_values={},
         ),
     ]
