@@ -79,7 +79,9 @@ class RunLock:
                 "SELECT a.pid, a.application_name, "
                 "EXTRACT(EPOCH FROM clock_timestamp() - a.xact_start)::int "
                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted",
+                "WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted "
+                # pg_locks shows every database's locks; advisory keys are per database.
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 [RUN_LOCK_KEY],
             )
             row = cursor.fetchone()

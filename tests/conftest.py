@@ -29,8 +29,11 @@ def run_safemigrate(*args: str, **options: Any) -> Output:
 class Blocker:
     """A second session holding locks in an open transaction, like a forgotten psql prompt."""
 
-    def __init__(self) -> None:
-        self.conn = connection.get_new_connection(connection.get_connection_params())
+    def __init__(self, database: str | None = None) -> None:
+        params = connection.get_connection_params()
+        self.conn = connection.get_new_connection(
+            {**params, "dbname": database} if database else params
+        )
         self.conn.autocommit = False
         with self.conn.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")

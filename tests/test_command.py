@@ -126,10 +126,12 @@ def test_bad_migration_attribute_names_the_migration(scenario, settings):
 def test_second_run_waits_then_gives_up_while_another_holds_the_run_lock(scenario, settings):
     settings.SAFEMIGRATE = {"RUN_LOCK_WAIT": "1s"}
     scenario("basic")
-    other = Blocker().hold(
-        "SELECT set_config('application_name', 'deploy-pod-1', true), "
-        f"pg_advisory_xact_lock({RUN_LOCK_KEY})"
+    hold_run_lock = (
+        f"SELECT set_config('application_name', %r, true), pg_advisory_xact_lock({RUN_LOCK_KEY})"
     )
+    # A run on another database of the same server neither blocks this one nor is named.
+    elsewhere = Blocker(database="postgres").hold(hold_run_lock % "other-database")
+    other = Blocker().hold(hold_run_lock % "deploy-pod-1")
     try:
         with pytest.raises(CommandError) as raised:
             run_safemigrate("scenarioapp")
@@ -138,8 +140,12 @@ def test_second_run_waits_then_gives_up_while_another_holds_the_run_lock(scenari
     assert raised.value.returncode == 3
     assert "Another safemigrate run is migrating this database" in str(raised.value)
     assert f"server pid {other.pid}, deploy-pod-1" in str(raised.value)
+    assert "other-database" not in str(raised.value)
     assert "scenarioapp_item" not in connection.introspection.table_names()
-    run_safemigrate("scenarioapp")
+    try:
+        run_safemigrate("scenarioapp")
+    finally:
+        elsewhere.close()
     assert "scenarioapp_item" in connection.introspection.table_names()
 
 
