@@ -47,7 +47,7 @@ def has_volatile_default(schema_editor: BaseDatabaseSchemaEditor, field: Field[A
     (``gen_random_uuid()``, ``random()``, ``clock_timestamp()``; ``now()`` is stable).
     Python defaults (``default=``) are computed once by Django, so they are never volatile.
     """
-    if not field.has_db_default():
+    if not field.has_db_default():  # type: ignore[attr-defined, unused-ignore]
         return False
     if server_version(schema_editor) < FAST_DEFAULT_VERSION:
         return True
@@ -58,7 +58,7 @@ def has_volatile_default(schema_editor: BaseDatabaseSchemaEditor, field: Field[A
 
 def _nullable_copy(field: Field[Any, Any], model: Any) -> Any:
     """Return ``field`` as a nullable column without a default, unique or index."""
-    copy: Any = field.clone()
+    copy: Any = field.clone()  # type: ignore[attr-defined, unused-ignore]
     copy.set_attributes_from_name(field.name)
     copy.model = model
     copy.null = True

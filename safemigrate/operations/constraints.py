@@ -18,6 +18,7 @@ from django.db.backends.ddl_references import Statement
 from django.db.migrations.operations import AddConstraint
 from django.db.migrations.state import ProjectState
 from django.db.models import UniqueConstraint
+from django.db.models.constraints import BaseConstraint
 
 from safemigrate import catalog
 from safemigrate.operations.base import (
@@ -103,6 +104,10 @@ class AddUniqueConstraintConcurrently(AddConstraint):
     A constraint with a condition, expressions, ``include`` or ``opclasses`` is a unique index
     in Django's schema, and stays one here.
     """
+
+    # Declared here too: django-stubs for Django 5.2 leave them out of AddConstraint.
+    model_name: str
+    constraint: BaseConstraint
 
     #: A rerun after a crash finishes the job: it looks at the catalog before each step.
     idempotent = True
@@ -191,6 +196,10 @@ class AddConstraintNotValid(postgres_operations.AddConstraintNotValid):
     or the next migration), so the scan does not run under the ``ADD``'s lock. A rerun
     skips a constraint that already exists.
     """
+
+    # Declared here too: django-stubs for Django 5.2 leave them out of AddConstraint.
+    model_name: str
+    constraint: BaseConstraint
 
     #: A rerun after a crash finishes the job: it looks at the catalog before each step.
     idempotent = True

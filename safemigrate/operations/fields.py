@@ -104,7 +104,7 @@ class RemoveFieldFromDatabase(Operation):
         return f"remove_{self.model_name.lower()}_{self.name.lower()}_from_database"
 
     def _column(self, model: Any, connection: Any) -> tuple[str, Field[Any, Any]]:
-        field = self.field.clone()
+        field = self.field.clone()  # type: ignore[attr-defined, unused-ignore]
         field.set_attributes_from_name(self.name)
         field.model = model
         field.null = True
