@@ -1,4 +1,4 @@
-"""The one place safemigrate reaches into a private part of Django.
+"""The one place safemigrate reaches into a private part of Django, and its version shims.
 
 ``migrate``'s ``handle()`` builds its ``MigrationExecutor`` from a module-level name and
 offers no hook to pass another one. Rather than copying ``handle()``, safemigrate swaps that
@@ -51,3 +51,18 @@ def task(**options: Any) -> Callable[..., Any]:
     """The tasks framework's ``task`` decorator (``tasks_module()`` must not be ``None``)."""
     decorator: Callable[..., Any] = tasks_module().task(**options)
     return decorator
+
+
+_MIGRATION_CLASS = "class Migration(migrations.Migration):\n"
+
+
+def migration_source(writer: Any, *, atomic: bool) -> str:
+    """Return the migration file ``writer`` renders, ``atomic = False`` included.
+
+    Django 6.0's ``MigrationWriter`` writes a non-atomic migration's ``atomic = False``;
+    Django 5.2's leaves it out, which would make the rewritten migration atomic again.
+    """
+    source: str = writer.as_string()
+    if atomic or "atomic = False" in source:
+        return source
+    return source.replace(_MIGRATION_CLASS, _MIGRATION_CLASS + "    atomic = False\n\n", 1)

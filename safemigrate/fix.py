@@ -25,6 +25,7 @@ from django.db.migrations.writer import MigrationWriter
 from django.db.models import CheckConstraint, UniqueConstraint
 
 from safemigrate import operations as safe
+from safemigrate.compat import migration_source
 from safemigrate.exceptions import ExitCode
 
 ATOMIC, NON_ATOMIC, CONTRACT, EITHER = "atomic", "non-atomic", "contract", "either"
@@ -214,15 +215,16 @@ def _write(original: Any, groups: list[tuple[str, list[Operation]]]) -> list[str
     for number, (kind, operations) in enumerate(groups, 1):
         last = number == len(groups)
         name = original.name if last else f"{original.name}_{number}"
+        atomic = kind in (ATOMIC, CONTRACT) and original.atomic
         attributes = {
             "operations": operations,
             "dependencies": dependencies,
-            "atomic": kind in (ATOMIC, CONTRACT) and original.atomic,
+            "atomic": atomic,
             "initial": original.initial if number == 1 else None,
         }
         migration_class = type("Migration", (migrations.Migration,), attributes)
         writer = MigrationWriter(migration_class(name, original.app_label))
-        Path(writer.path).write_text(writer.as_string())
+        Path(writer.path).write_text(migration_source(writer, atomic=atomic))
         report.append(f"Wrote {writer.path} ({kind}, {len(operations)} operation(s))")
         if kind == CONTRACT:
             report.append(
