@@ -265,7 +265,7 @@ class MigrationGuard:
         find: Callable[[], list[postgres.Session]],
     ) -> None:
         """Wait, outside any lock queue, for long transactions on ``table`` to end."""
-        self.run.reporter.waiting(self.migration, table, blockers)
+        self.run.reporter.waiting(table, blockers)
         for session in blockers:
             self.blockers[session.pid] = session
         deadline = time.monotonic() + self.preflight_budget_ms / 1000
@@ -309,7 +309,7 @@ class MigrationGuard:
             self._close_attempt(outcome, error)
             raise RetriesExhausted(self._gave_up_message(outcome, policy)) from error
         self._close_attempt(outcome, error, backoff_ms=delay_ms)
-        self.run.reporter.retrying(self.migration, self._attempt, policy, outcome)
+        self.run.reporter.retrying(self._attempt, policy, outcome)
         time.sleep(delay_ms / 1000)
         self._attempt = self._new_attempt(self._attempt.number + 1)
         self.failed_policy = None

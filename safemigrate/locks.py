@@ -41,11 +41,6 @@ class LockMode(IntEnum):
         """Whether INSERT, UPDATE and DELETE (ROW EXCLUSIVE) wait while this is held."""
         return self.conflicts_with(LockMode.ROW_EXCLUSIVE)
 
-    @property
-    def blocks_reads(self) -> bool:
-        """Whether plain SELECT (ACCESS SHARE) waits while this is held."""
-        return self.conflicts_with(LockMode.ACCESS_SHARE)
-
 
 _BY_PG_NAME = {mode.pg_name: mode for mode in LockMode}
 

@@ -86,10 +86,6 @@ class MigrationRun(models.Model):
     def __str__(self) -> str:
         return f"{self.app_label}.{self.name} ({self.direction}, {self.status})"
 
-    @property
-    def attempt_count(self) -> int:
-        return self.attempts.count()
-
 
 class Outcome(models.TextChoices):
     OK = "ok", "ok"

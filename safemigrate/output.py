@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.management.base import OutputWrapper
 from django.core.management.color import Style
-from django.db.migrations import Migration
 
 from safemigrate import postgres
 from safemigrate.models import Attempt, Outcome
@@ -49,9 +48,7 @@ class Reporter:
     def notice(self, text: str) -> None:
         self.write(text, self.style.NOTICE, indent=0)
 
-    def retrying(
-        self, migration: Migration, attempt: Attempt, policy: Policy, outcome: Outcome
-    ) -> None:
+    def retrying(self, attempt: Attempt, policy: Policy, outcome: Outcome) -> None:
         what = {
             Outcome.LOCK_TIMEOUT: f"lock not granted within {policy.lock_timeout_ms}ms",
             Outcome.DEADLOCK: "deadlock detected",
@@ -61,7 +58,7 @@ class Reporter:
             self.write(f"  blocked by {_describe(blocker)}", self.style.WARNING)
         self.write(f"  retrying in {attempt.backoff_ms / 1000:.2f}s")
 
-    def waiting(self, migration: Migration, table: str, blockers: list[postgres.Session]) -> None:
+    def waiting(self, table: str, blockers: list[postgres.Session]) -> None:
         self.write(
             f"pre-flight: long transactions hold {table}; waiting outside the lock queue",
             self.style.WARNING,
