@@ -212,12 +212,13 @@ def table_stats(cursor: Any, name: str, *, count_small: bool = True) -> TableSta
     rows, size = int(row[0]), int(row[1])
     if rows < 0 and count_small and size <= EXACT_COUNT_MAX_BYTES:
         # reltuples is -1 until the first VACUUM or ANALYZE; a small table is cheap to count.
-        cursor.execute(f"SELECT count(*) FROM {_quote(name)}")
+        cursor.execute(f"SELECT count(*) FROM {quote_relation(name)}")
         rows = int(cursor.fetchone()[0])
     return TableStats(name, exists=True, rows=rows if rows >= 0 else None, size_bytes=size)
 
 
-def _quote(name: str) -> str:
+def quote_relation(name: str) -> str:
+    """Quote each part of ``schema.table`` as an identifier, exactly as written."""
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 

@@ -18,6 +18,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType, ReindexObjectType
 
 from safemigrate.locks import LockMode
+from safemigrate.postgres import quote_relation
 
 _M = LockMode
 _AT = AlterTableType
@@ -63,7 +64,7 @@ class RelationLock:
     @property
     def regclass(self) -> str:
         """The name quoted for ``to_regclass()``, which would otherwise fold it to lower case."""
-        return ".".join('"' + part.replace('"', '""') + '"' for part in self.name.split("."))
+        return quote_relation(self.name)
 
 
 @dataclass(frozen=True)
