@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from safemigrate.locks import LockMode
-from safemigrate.postgres import Session
+from safemigrate.postgres.locks import LockMode
+from safemigrate.postgres.sessions import Session
 
 
 class ExitCode(IntEnum):

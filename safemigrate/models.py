@@ -1,7 +1,7 @@
 """The run history: one Run per command, one MigrationRun per migration it applied or unapplied,
 its Attempts (each with the sessions that blocked it) and the Statements it executed.
 
-The history is written by ``safemigrate.history`` on a side connection; nothing else
+The history is written by ``safemigrate.guard.history`` on a side connection; nothing else
 writes these tables, and the admin shows them read-only.
 
 Reviews are the one thing people change: a Review per migration, with who ticked which

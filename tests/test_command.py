@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 
+from safemigrate.guard.runlock import RUN_LOCK_KEY
 from safemigrate.models import MigrationRun, Run, Status
-from safemigrate.runlock import RUN_LOCK_KEY
 from tests.conftest import Blocker, columns, run_safemigrate
 
 pytestmark = pytest.mark.django_db(transaction=True)

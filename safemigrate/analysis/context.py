@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from safemigrate.analysis.report import TableStats
-from safemigrate.rules import Rule, Severity
+from safemigrate.analysis.rules import Rule, Severity
 
 StatsProbe = Callable[[str], TableStats | None]
 

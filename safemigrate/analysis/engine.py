@@ -18,7 +18,6 @@ from django.db.migrations.operations import RunPython, RunSQL
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from safemigrate import postgres
 from safemigrate.analysis.collect import CollectedOperation, collect
 from safemigrate.analysis.context import AnalysisContext, judge
 from safemigrate.analysis.estimate import estimate_seconds
@@ -31,12 +30,13 @@ from safemigrate.analysis.report import (
     StatementReport,
     TableStats,
 )
+from safemigrate.analysis.rules import by_fact
 from safemigrate.analysis.source import line_of
 from safemigrate.analysis.sqlfacts import Fact, SchemaMemory, StatementFacts, statement_facts
 from safemigrate.analysis.state import column_resolver, index_tables, knows, table_names
-from safemigrate.locks import LockMode
-from safemigrate.rules import by_fact
-from safemigrate.timeouts import migration_allowances
+from safemigrate.guard.timeouts import migration_allowances
+from safemigrate.postgres.locks import LockMode
+from safemigrate.postgres.tables import table_stats, write_rate
 
 
 def analyse(
@@ -289,7 +289,7 @@ def live_write_rate(connection: BaseDatabaseWrapper) -> Callable[[str], float | 
     def probe(table: str) -> float | None:
         try:
             with connection.cursor() as cursor:
-                return postgres.write_rate(cursor, table)
+                return write_rate(cursor, table)
         except DatabaseError:
             return None
 
@@ -302,7 +302,7 @@ def live_probe(connection: BaseDatabaseWrapper) -> Callable[[str], TableStats | 
     def probe(table: str) -> TableStats | None:
         try:
             with connection.cursor() as cursor:
-                found = postgres.table_stats(cursor, table, count_small=False)
+                found = table_stats(cursor, table, count_small=False)
         except DatabaseError:
             return None
         return TableStats(found.rows, found.size_bytes) if found.exists else None

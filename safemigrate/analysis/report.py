@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from safemigrate.locks import LockMode
-from safemigrate.rules import Severity, get_rule
+from safemigrate.analysis.rules import Severity, get_rule
+from safemigrate.postgres.locks import LockMode
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Read what one SQL statement does to existing data: the facts the rules judge.
 
-Every statement is parsed once by ``safemigrate.statements.parse`` (the same parse the guard
-uses for lock modes); the handlers below are tables keyed by parse-node type, by ALTER TABLE
-sub-command and by constraint type, so a new fact is a new entry, not a new branch.
+Every statement is parsed once by ``safemigrate.postgres.statements.parse`` (the same parse
+the guard uses for lock modes); the handlers below are tables keyed by parse-node type, by
+ALTER TABLE sub-command and by constraint type, so a new fact is a new entry, not a new branch.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pglast import ast, visitors
 from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
 
 from safemigrate.analysis.types import is_safe_type_change, type_name, type_sql
-from safemigrate.locks import LockMode
-from safemigrate.statements import StatementInfo, parse, relation_name
+from safemigrate.postgres.locks import LockMode
+from safemigrate.postgres.statements import StatementInfo, parse, relation_name
 
 _AT = AlterTableType
 _C = ConstrType

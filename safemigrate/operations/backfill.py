@@ -2,7 +2,7 @@
 
 ``Backfill`` is declarative (the values to set, as expressions, and an optional filter);
 ``RunBackfill`` calls a function with each batch, like a batched ``RunPython``. Both run
-their batches through ``safemigrate.backfills``: keyset batches, each committed with its
+their batches through ``safemigrate.backfill.runner``: keyset batches, each committed with its
 checkpoint, so the migration holding them must be non-atomic.
 """
 
@@ -17,8 +17,8 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import Q, QuerySet
 
-from safemigrate import backfills
-from safemigrate.batches import Target
+from safemigrate.backfill import runner
+from safemigrate.backfill.batches import Target
 from safemigrate.exceptions import BackfillInTransaction, ConfigurationError
 from safemigrate.models import Direction
 
@@ -76,14 +76,14 @@ class BaseBackfill(Operation):
         if not self.allow_migrate_model(connection.alias, model):
             return
         target = self.target(state.apps, app_label, direction)
-        backfills.execute(self, app_label, connection, target, direction)
+        runner.execute(self, app_label, connection, target, direction)
 
     def _atomic_message(self, app_label: str) -> str:
         return (
             f"{self.__class__.__name__} on {app_label}.{self.model_name} cannot run inside a "
             "transaction: each batch commits on its own, with its checkpoint. Fix: set "
             "`atomic = False` on the migration (and keep the backfill in a migration of its "
-            "own). See docs/backfills.md."
+            "own). See docs/runner.md."
         )
 
     def target(self, apps: Apps, app_label: str, direction: Direction) -> Target | None:

@@ -19,7 +19,6 @@ from django.db.migrations.operations import AddField, AlterField
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED, Field
 
-from safemigrate import catalog
 from safemigrate.conf import conf
 from safemigrate.operations.base import (
     checkpoint,
@@ -33,6 +32,7 @@ from safemigrate.operations.base import (
 )
 from safemigrate.operations.constraints import constraint_exists, set_not_null, validate_constraint
 from safemigrate.operations.indexes import build_index, concurrently
+from safemigrate.postgres import catalog
 
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 FAST_DEFAULT_VERSION = 110000

@@ -20,7 +20,6 @@ from django.db.migrations.state import ProjectState
 from django.db.models import UniqueConstraint
 from django.db.models.constraints import BaseConstraint
 
-from safemigrate import catalog
 from safemigrate.operations.base import (
     checkpoint,
     ensure_not_in_transaction,
@@ -29,6 +28,7 @@ from safemigrate.operations.base import (
     quote,
 )
 from safemigrate.operations.indexes import build_index, concurrently, drop_index
+from safemigrate.postgres import catalog
 
 MAX_NAME = 63
 

@@ -16,9 +16,9 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import Field
 
-from safemigrate import catalog
 from safemigrate.operations.base import execute, probe, quote
 from safemigrate.operations.constraints import set_not_null
+from safemigrate.postgres import catalog
 
 
 class RemoveFieldFromState(RemoveField):

@@ -16,7 +16,6 @@ from django.db.backends.ddl_references import Statement
 from django.db.migrations.state import ProjectState
 from django.db.models import Index
 
-from safemigrate import catalog
 from safemigrate.operations import progress
 from safemigrate.operations.base import (
     checkpoint,
@@ -25,6 +24,7 @@ from safemigrate.operations.base import (
     probe,
     quote,
 )
+from safemigrate.postgres import catalog
 
 CREATE_INDEX = "CREATE INDEX "
 CREATE_UNIQUE_INDEX = "CREATE UNIQUE INDEX "

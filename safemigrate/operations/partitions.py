@@ -19,7 +19,6 @@ from django.db.migrations.operations import AddIndex
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from safemigrate import catalog
 from safemigrate.operations.base import (
     checkpoint,
     ensure_not_in_transaction,
@@ -29,6 +28,7 @@ from safemigrate.operations.base import (
     server_version,
 )
 from safemigrate.operations.indexes import build_index, concurrently
+from safemigrate.postgres import catalog
 
 MAX_NAME = 63
 DETACH_CONCURRENTLY_VERSION = 140000

@@ -2,7 +2,7 @@
 
 ``CREATE INDEX CONCURRENTLY`` on a large table can take many minutes with no output; a
 second connection reads the server's progress view every ``INDEX_PROGRESS_INTERVAL`` and
-logs one line per reading on the ``safemigrate.progress`` logger (and calls any listener).
+logs one line per reading on the ``safemigrate.backfill.progress`` logger (and calls any listener).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from safemigrate import catalog, postgres
 from safemigrate.conf import conf
+from safemigrate.postgres import catalog
+from safemigrate.postgres.sessions import backend_pid
 
 logger = logging.getLogger("safemigrate.progress")
 
@@ -63,7 +64,7 @@ def watching(connection: BaseDatabaseWrapper, index: str, collect_sql: bool) -> 
         yield
         return
     with connection.cursor() as cursor:
-        pid = postgres.backend_pid(cursor)
+        pid = backend_pid(cursor)
     poller = _Poller(connection, pid, index, every_ms / 1000)
     poller.start()
     try:

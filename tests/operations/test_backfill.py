@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 
 from safemigrate.exceptions import ConfigurationError
 from safemigrate.operations import Backfill, RunBackfill
-from tests.backfill_helpers import ROOT
+from tests.backfill.backfill_helpers import ROOT
 
 
 def to_cents(apps: Any, batch: Any) -> int:

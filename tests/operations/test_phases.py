@@ -6,7 +6,7 @@ import pytest
 from django.db import models
 
 from safemigrate import operations as safe
-from safemigrate.impact import phase
+from safemigrate.review.impact import phase
 
 FIELD = models.IntegerField(null=True)
 

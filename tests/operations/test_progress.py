@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from safemigrate import catalog
 from safemigrate.operations import progress
+from safemigrate.postgres import catalog
 from tests.conftest import run_safemigrate
 from tests.operations.test_operations import populate
 

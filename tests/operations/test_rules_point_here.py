@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import safemigrate.operations as operations
-from safemigrate.rules import RULES, SAFE_OPERATIONS
+from safemigrate.analysis.rules import RULES, SAFE_OPERATIONS
 
 #: Named by the rules, written with the backfill work (issue 5), not with these operations.
 ELSEWHERE = {"Backfill"}

@@ -14,25 +14,25 @@ from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
-from safemigrate import backfills
-from safemigrate.backfill_list import backfill_table
+from safemigrate.analysis.formats import render as render_lint
+from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
+from safemigrate.analysis.lint import analyse_before_run, refuse_unsafe, run_analysis
+from safemigrate.backfill import runner
+from safemigrate.backfill.listing import backfill_table
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
-from safemigrate.doctor import Doctor, Finding, treat
 from safemigrate.exceptions import ConfigurationError, ExitCode, SafemigrateError
-from safemigrate.executor import GuardedExecutor
-from safemigrate.fix import rewrite_migration
-from safemigrate.gate import check_gate
-from safemigrate.lint import FORMATS as LINT_FORMATS
-from safemigrate.lint import analyse_before_run, refuse_unsafe, run_analysis
-from safemigrate.lintformat import render as render_lint
+from safemigrate.guard.executor import GuardedExecutor
+from safemigrate.guard.output import Reporter
+from safemigrate.guard.run import GuardedRun
+from safemigrate.guard.summary import summary
 from safemigrate.models import BackfillRequest, Status
-from safemigrate.output import Reporter
-from safemigrate.run import GuardedRun
-from safemigrate.runbook import build_runbook
-from safemigrate.runbook_render import FORMATS as RUNBOOK_FORMATS
-from safemigrate.runbook_render import render as render_runbook
-from safemigrate.summary import summary
+from safemigrate.operations.doctor import Doctor, Finding, treat
+from safemigrate.operations.fix import rewrite_migration
+from safemigrate.review.gate import check_gate
+from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
+from safemigrate.review.render import render as render_runbook
+from safemigrate.review.runbook import build_runbook
 
 BACKFILL_ACTIONS = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel"}
 BACKFILL_REQUESTS = {
@@ -243,9 +243,9 @@ class Command(migrate.Command):
     def _migrate_guarded(self, run: GuardedRun, *args: Any, **options: Any) -> None:
         try:
             with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
-                token = backfills.active_run.set(run)
+                token = runner.active_run.set(run)
                 try:
-                    backfills.finish_pending(run.connection.alias)
+                    runner.finish_pending(run.connection.alias)
                     super().handle(*args, **options)
                 except BaseException as error:
                     code = self._exit_code(error)
@@ -254,7 +254,7 @@ class Command(migrate.Command):
                     self._report(run)
                     raise
                 finally:
-                    backfills.active_run.reset(token)
+                    runner.active_run.reset(token)
                 run.end(Status.SUCCEEDED, ExitCode.OK)
                 self._report(run)
         except SafemigrateError as error:
@@ -271,7 +271,7 @@ class Command(migrate.Command):
             name = options[f"backfill_{action}"]
             if name:
                 try:
-                    state = backfills.request(alias, name, BACKFILL_REQUESTS[action])
+                    state = runner.request(alias, name, BACKFILL_REQUESTS[action])
                 except SafemigrateError as error:
                     raise CommandError(str(error), returncode=error.exit_code) from error
                 self.stdout.write(f"Backfill {state.name}: {action} requested ({state.status}).")

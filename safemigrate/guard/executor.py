@@ -1,0 +1,65 @@
+"""Django's migration executor, with each migration run under safemigrate's guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import ProjectState
+
+from safemigrate.models import Direction
+
+if TYPE_CHECKING:
+    from safemigrate.guard.run import GuardedRun
+
+
+class GuardedExecutor(MigrationExecutor):
+    """Apply and unapply migrations through ``GuardedRun.migrate_one``."""
+
+    def __init__(
+        self,
+        connection: BaseDatabaseWrapper,
+        progress_callback: Callable[..., Any] | None = None,
+        *,
+        run: GuardedRun,
+    ) -> None:
+        super().__init__(connection, progress_callback)
+        self.guarded_run = run
+
+    def apply_migration(
+        self,
+        state: ProjectState,
+        migration: Migration,
+        fake: bool = False,
+        fake_initial: bool = False,
+    ) -> ProjectState:
+        apply = super().apply_migration
+        return self.guarded_run.migrate_one(
+            migration,
+            Direction.FORWARDS,
+            fake,
+            lambda: apply(_for_attempt(state, migration), migration, fake, fake_initial),
+        )
+
+    def unapply_migration(
+        self, state: ProjectState, migration: Migration, fake: bool = False
+    ) -> ProjectState:
+        unapply = super().unapply_migration
+        return self.guarded_run.migrate_one(
+            migration,
+            Direction.BACKWARDS,
+            fake,
+            lambda: unapply(_for_attempt(state, migration), migration, fake),
+        )
+
+
+def _for_attempt(state: ProjectState, migration: Migration) -> ProjectState:
+    """Give each attempt of an atomic migration its own copy of the state.
+
+    ``Migration.apply()`` changes the state it is given as it goes; an attempt that fails
+    half-way must not leave the next attempt a state with half the operations in it.
+    """
+    return state.clone() if migration.atomic else state

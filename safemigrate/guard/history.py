@@ -1,0 +1,186 @@
+"""Keep the run history in memory and write it through the side connection when possible.
+
+The records are unsaved model instances until their tables exist: on the very first run,
+safemigrate's own tables are created part-way through, so everything recorded before that
+is written at the end. Writes go through the sidecar in autocommit, so a migration that
+fails (and rolls back) still leaves its record. While a migration of safemigrate itself
+runs, writes wait: it may hold locks on the very tables the history writes to.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from safemigrate.guard.sidecar import Sidecar
+from safemigrate.models import Attempt, MigrationRun, Outcome, Run, Statement, Status
+from safemigrate.postgres.sessions import set_settings
+from safemigrate.postgres.tables import relation_exists
+
+
+def now() -> datetime:
+    return timezone.now()
+
+
+@dataclass
+class MigrationLog:
+    """Everything recorded about one migration in a run."""
+
+    record: MigrationRun
+    max_statements: int
+    attempts: list[Attempt] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    finished: bool = False
+    #: What the database has of this log: nothing, the started record, or all of it.
+    written: str = "nothing"
+    clock: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.clock) * 1000)
+
+    def add_statement(self, statement: Statement) -> None:
+        """Keep the statement, or count it when the history's cap is reached."""
+        if len(self.statements) < self.max_statements:
+            statement.position = len(self.statements) + self.record.statements_omitted
+            self.statements.append(statement)
+        else:
+            self.record.statements_omitted += 1
+        if statement.outcome in (Outcome.LOCK_TIMEOUT, Outcome.DEADLOCK):
+            self.record.lock_wait_ms += int(statement.duration_ms)
+
+    def finish(self, status: Status, error: str = "") -> None:
+        self.record.status = status
+        self.record.duration_ms = self.elapsed_ms
+        self.record.error = error
+        self.finished = True
+
+
+class History:
+    """The records of one run, written to the database as soon as its tables exist."""
+
+    def __init__(self, run: Run, sidecar: Sidecar | None, alias: str) -> None:
+        self.run = run
+        self.migrations: list[MigrationLog] = []
+        self.sidecar = sidecar
+        self.alias = alias
+        self.deferred = False
+        self.warning: str | None = None
+        self._tables_exist = False
+        self._run_changed = True
+        self._clock = time.monotonic()
+        self._pending: Future[None] | None = None
+
+    def begin(self) -> None:
+        """Write the run's first record and mark runs that died without ending."""
+        self.sync(close_stale=True, wait=True)
+
+    def migration(self, log: MigrationLog) -> None:
+        self.migrations.append(log)
+        self.sync()
+
+    def end(self, status: Status, exit_code: int, error: str = "") -> None:
+        self.run.status = status
+        self.run.exit_code = exit_code
+        self.run.error = error
+        self.run.finished_at = now()
+        self.run.duration_ms = int((time.monotonic() - self._clock) * 1000)
+        self._run_changed = True
+        self.deferred = False
+        self.sync(wait=True)
+
+    def hold(self) -> None:
+        """Finish the writes queued so far, then queue none until the next ``sync()``.
+
+        For a migration of safemigrate itself: it may lock the history's tables, and a write
+        waiting for those locks on the sidecar would keep the migration waiting for the
+        sidecar in turn.
+        """
+        if self._pending is not None:
+            self._pending.result()
+        self.deferred = True
+
+    def sync(self, close_stale: bool = False, wait: bool = False) -> None:
+        """Write what changed, if the tables exist and no migration of ours is running.
+
+        The write is queued on the sidecar's thread and the migration goes on meanwhile; the
+        thread writes in order, so the last sync (``wait=True`` at the end) leaves it all saved.
+        """
+        if self.sidecar is None or self.deferred:
+            return
+        self._pending = self.sidecar.submit(lambda _cursor: self._write(close_stale))
+        if wait:
+            self._pending.result()
+
+    def _write(self, close_stale: bool) -> None:
+        if self.warning or not (close_stale or self._has_changes()):
+            return
+        try:
+            self._write_in_transaction(close_stale)
+        except DatabaseError as error:
+            # The history must never fail a migration: say so once and carry on in memory.
+            self.warning = f"the run history could not be written ({error}); it is not saved."
+
+    def _has_changes(self) -> bool:
+        return self._run_changed or any(
+            log.written == "nothing" or (log.finished and log.written != "all")
+            for log in self.migrations
+        )
+
+    def _write_in_transaction(self, close_stale: bool) -> None:
+        with transaction.atomic(using=self.alias):
+            # One commit per sync, and no wait for its WAL flush: a crash of the server may
+            # lose the last moments of history, never the migrations themselves.
+            with connections[self.alias].cursor() as cursor:
+                # A lock timeout too: a write must never wait long behind a migration.
+                set_settings(
+                    cursor, {"synchronous_commit": "off", "lock_timeout": "5s"}, local=True
+                )
+            self._write_changes(close_stale)
+
+    def _write_changes(self, close_stale: bool) -> None:
+        if not self._tables_exist:
+            self._tables_exist = self._check_tables()
+            if not self._tables_exist:
+                return
+        if close_stale:
+            # Only one run holds the run lock, so a run still marked running has died.
+            Run.objects.using(self.alias).filter(status=Status.RUNNING).exclude(
+                pk=self.run.pk
+            ).update(status=Status.INTERRUPTED)
+        if self._run_changed:
+            self._run_changed = False  # before saving: a change made meanwhile is saved next time
+            self.run.save(using=self.alias)
+        # Only what changed since the last sync: a run of hundreds of migrations must not
+        # rewrite every earlier record after each one.
+        for log in self.migrations:
+            if log.written != "all":
+                self._write_migration(log)
+
+    def _check_tables(self) -> bool:
+        with connections[self.alias].cursor() as cursor:
+            tables = (Run, MigrationRun, Attempt, Statement)
+            return all(relation_exists(cursor, m._meta.db_table) for m in tables)
+
+    def _write_migration(self, log: MigrationLog) -> None:
+        # Read once: the migration may finish while this thread writes; if it does, the sync
+        # it queues then writes the final record.
+        finished = log.finished
+        if log.written == "started" and not finished:
+            return
+        log.record.run = self.run
+        log.record.save(using=self.alias)
+        log.written = "started"
+        if finished:
+            for attempt in log.attempts:
+                attempt.migration = log.record
+            for statement in log.statements:
+                statement.migration = log.record
+            Attempt.objects.using(self.alias).bulk_create(log.attempts)
+            Statement.objects.using(self.alias).bulk_create(log.statements)
+            log.written = "all"

@@ -1,0 +1,373 @@
+"""Guard one migration: timeouts on every statement, pre-flight, blocker watch, retries.
+
+The guard is installed with Django's public ``connection.execute_wrapper()`` hook, so it
+sees every statement a migration runs: generated DDL, ``RunSQL``, and the ORM queries of
+``RunPython`` alike. An atomic migration is retried whole: rolling back releases every lock
+it took, so nobody queues behind a migration that is waiting. A non-atomic migration has
+committed its earlier statements, so it retries only the statement that failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import transaction
+from django.db.migrations import Migration
+
+from safemigrate.exceptions import BlockedByLongTransaction, PoolerUnsafe, RetriesExhausted
+from safemigrate.guard.history import MigrationLog, now
+from safemigrate.guard.timeouts import Policy, migration_overrides
+from safemigrate.models import Attempt, Outcome, Statement, Status
+from safemigrate.postgres.locks import LockMode
+from safemigrate.postgres.sessions import (
+    Session,
+    current_settings,
+    long_transactions_on,
+    redact,
+    set_settings,
+    terminate,
+)
+from safemigrate.postgres.statements import RelationLock, StatementInfo, classify
+from safemigrate.postgres.tables import locked_table
+
+if TYPE_CHECKING:
+    from safemigrate.guard.run import GuardedRun
+
+T = TypeVar("T")
+
+_RETRYABLE_SQLSTATES = {"55P03": Outcome.LOCK_TIMEOUT, "40P01": Outcome.DEADLOCK}
+_QUERY_CANCELED = "57014"
+_PREFLIGHT_POLL_S = 0.1
+
+
+def outcome_of(error: BaseException) -> Outcome:
+    """Name what went wrong, looking through Django's wrapping of driver errors."""
+    if isinstance(error, BlockedByLongTransaction):
+        return Outcome.BLOCKED
+    cause: BaseException | None = error
+    while cause is not None:
+        sqlstate = getattr(cause, "sqlstate", None)
+        if sqlstate in _RETRYABLE_SQLSTATES:
+            return _RETRYABLE_SQLSTATES[sqlstate]
+        if sqlstate == _QUERY_CANCELED and "statement timeout" in str(cause):
+            return Outcome.STATEMENT_TIMEOUT
+        cause = cause.__cause__
+    return Outcome.ERROR
+
+
+def is_retryable(outcome: Outcome) -> bool:
+    return outcome in (Outcome.LOCK_TIMEOUT, Outcome.DEADLOCK, Outcome.BLOCKED)
+
+
+class MigrationGuard:
+    """Run one migration under the run's limits and record what happened."""
+
+    def __init__(self, run: GuardedRun, migration: Migration, log: MigrationLog) -> None:
+        self.run = run
+        self.migration = migration
+        self.log = log
+        self.connection = run.connection
+        self.overrides = run.overrides.over(migration_overrides(migration))
+        self.policy = run.resolver.for_migration(self.overrides)
+        self.preflight_budget_ms = run.preflight_wait_ms if run.preflight else 0
+        self.blockers: dict[int, Session] = {}
+        self.failed_policy: Policy | None = None
+        self.unit_retries = 0
+        self._attempt = self._new_attempt(1)
+
+    # -- the migration as a whole --------------------------------------------------------
+
+    def execute(self, body: Callable[[], T]) -> T:
+        """Run ``body`` (Django's apply or unapply) under the guard."""
+        with self.connection.execute_wrapper(self):
+            if self.migration.atomic:
+                return self._retrying(lambda: self._atomic_attempt(body), whole_migration=True)
+            if self.run.pooled:
+                raise PoolerUnsafe(self._pooler_message())
+            with self._session_timeouts():
+                result = body()
+        self._close_attempt(Outcome.OK)
+        return result
+
+    def _atomic_attempt(self, body: Callable[[], T]) -> T:
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                self._set_timeouts(cursor.cursor, self.policy, local=True)
+            result = body()
+        self._close_attempt(Outcome.OK)
+        return result
+
+    @contextmanager
+    def _session_timeouts(self) -> Iterator[None]:
+        """Set the migration's limits for the session and put the old ones back after."""
+        with self.connection.cursor() as cursor:
+            saved = current_settings(cursor.cursor, ["lock_timeout", "statement_timeout"])
+            self._set_timeouts(cursor.cursor, self.policy, local=False)
+        try:
+            yield
+        finally:
+            if self.connection.is_usable():
+                with self.connection.cursor() as cursor:
+                    set_settings(cursor.cursor, saved, local=False)
+
+    @staticmethod
+    def _set_timeouts(raw_cursor: Any, policy: Policy, *, local: bool) -> None:
+        values = {
+            "lock_timeout": str(policy.lock_timeout_ms),
+            "statement_timeout": str(policy.statement_timeout_ms),
+        }
+        set_settings(raw_cursor, values, local=local)
+
+    # -- every statement -----------------------------------------------------------------
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        """The ``execute_wrapper``: apply this statement's limits, watch it, record it."""
+        infos = classify(sql)
+        policy = self.run.resolver.for_statement(self.overrides, infos)
+        run_once = functools.partial(
+            self._execute_once, execute, sql, params, many, context, infos, policy
+        )
+        if self.connection.in_atomic_block or any(info.concurrently for info in infos):
+            # In a transaction, a failed statement aborts it: the whole migration retries.
+            # CONCURRENTLY work is never retried blindly: a failed build leaves an INVALID index.
+            return run_once()
+        return self._retrying(run_once, whole_migration=False)
+
+    def _execute_once(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+        infos: tuple[StatementInfo, ...],
+        policy: Policy,
+    ) -> Any:
+        in_transaction = self.connection.in_atomic_block
+        self._preflight(infos, policy, in_transaction)
+        raw_cursor = context["cursor"].cursor
+        override = policy != self.policy
+        if override:
+            self._set_timeouts(raw_cursor, policy, local=in_transaction)
+        started = time.perf_counter()
+        offset_ms = self.log.elapsed_ms
+        try:
+            with self._watch(infos, policy):
+                result = execute(sql, params, many, context)
+        except Exception as error:
+            self._record(sql, offset_ms, started, outcome_of(error), policy)
+            self.failed_policy = policy
+            if override and not in_transaction:
+                self._set_timeouts(raw_cursor, self.policy, local=False)
+            raise
+        self._record(sql, offset_ms, started, Outcome.OK, policy)
+        if override:
+            self._set_timeouts(raw_cursor, self.policy, local=in_transaction)
+        for info in infos:
+            self.run.created_tables.update(info.creates)
+        return result
+
+    def _record(
+        self, sql: str, offset_ms: int, started: float, outcome: Outcome, policy: Policy
+    ) -> None:
+        self.log.add_statement(
+            Statement(
+                attempt=self._attempt.number,
+                position=0,
+                sql=redact(sql),
+                offset_ms=offset_ms,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                outcome=outcome,
+                lock_timeout_ms=policy.lock_timeout_ms,
+                statement_timeout_ms=policy.statement_timeout_ms,
+            )
+        )
+
+    def _watch(self, infos: tuple[StatementInfo, ...], policy: Policy) -> Any:
+        """Poll for blockers while a statement that may wait for a lock runs."""
+        if not any(info.may_wait_for_locks(self.run.created_tables) for info in infos):
+            return nullcontext()
+        interval_ms = policy.lock_timeout_ms / 3 if policy.lock_timeout_ms else 500
+        poll_s = min(max(interval_ms, 20), 500) / 1000
+        return self.run.sidecar.watching(self.run.pid, poll_s, self._on_blockers)
+
+    def _on_blockers(self, cursor: Any, sessions: list[Session]) -> None:
+        """Remember who blocks us; runs on the sidecar thread while the statement waits."""
+        for session in sessions:
+            self.blockers[session.pid] = session
+        self._terminate_idle(cursor, sessions)
+
+    def _terminate_idle(self, cursor: Any, sessions: list[Session]) -> None:
+        limit_ms = self.run.terminate_idle_after_ms
+        if limit_ms is None:
+            return
+        for session in sessions:
+            idle_ms = (session.state_age_s or 0) * 1000
+            stale = session.idle_in_transaction and idle_ms > limit_ms
+            if stale and terminate(cursor, session.pid):
+                self.run.reporter.terminated(session)
+
+    # -- pre-flight ----------------------------------------------------------------------
+
+    def _preflight(
+        self, infos: tuple[StatementInfo, ...], policy: Policy, in_transaction: bool
+    ) -> None:
+        """Before taking a lock that stops traffic, look for long transactions holding the table.
+
+        Joining the lock queue behind a long transaction makes every query on the table wait
+        behind us; waiting outside the queue harms nobody.
+        """
+        if self.preflight_budget_ms <= 0:
+            return
+        for info in infos:
+            for lock in info.locks:
+                if lock.mode.blocks_writes and lock.name not in self.run.created_tables:
+                    self._preflight_table(lock, policy, in_transaction)
+
+    def _preflight_table(self, lock: RelationLock, policy: Policy, in_transaction: bool) -> None:
+        table = self.run.sidecar.call(locked_table, lock.regclass, lock.via_index)
+        if table is None:
+            return  # created later in this migration, or already gone
+        mode = lock.mode
+        find = self._long_transactions_finder(table, mode, policy)
+        blockers = find()
+        if not blockers:
+            return
+        if self.run.terminate_idle_after_ms is not None:
+            self.run.sidecar.call(self._terminate_idle, blockers)
+            blockers = find()
+        if blockers and in_transaction:
+            raise BlockedByLongTransaction(table, mode, blockers)
+        if blockers:
+            self._wait_until_clear(table, blockers, find)
+
+    def _long_transactions_finder(
+        self, table: str, mode: LockMode, policy: Policy
+    ) -> Callable[[], list[Session]]:
+        """Return a probe for transactions older than the lock timeout that hold ``table``."""
+        min_age_ms = policy.lock_timeout_ms or 1000
+        return functools.partial(
+            self.run.sidecar.call,
+            long_transactions_on,
+            table,
+            mode,
+            min_age_ms,
+            self.run.own_pids,
+        )
+
+    def _wait_until_clear(
+        self,
+        table: str,
+        blockers: list[Session],
+        find: Callable[[], list[Session]],
+    ) -> None:
+        """Wait, outside any lock queue, for long transactions on ``table`` to end."""
+        self.run.reporter.waiting(table, blockers)
+        for session in blockers:
+            self.blockers[session.pid] = session
+        deadline = time.monotonic() + self.preflight_budget_ms / 1000
+        while blockers and time.monotonic() < deadline:
+            time.sleep(_PREFLIGHT_POLL_S)
+            blockers = find()
+        self.preflight_budget_ms = max(0, int((deadline - time.monotonic()) * 1000))
+
+    # -- attempts and retries ------------------------------------------------------------
+
+    def _retrying(self, fn: Callable[[], T], *, whole_migration: bool) -> T:
+        """Call ``fn`` until it succeeds, retrying lock failures with backoff."""
+        self.unit_retries = 0
+        while True:
+            try:
+                result = fn()
+            except Exception as error:
+                outcome = outcome_of(error)
+                if not is_retryable(outcome):
+                    self._close_attempt(outcome, error)
+                    raise
+                self._before_retry(outcome, error, whole_migration)
+                continue
+            self.unit_retries = 0
+            return result
+
+    def _before_retry(self, outcome: Outcome, error: Exception, whole_migration: bool) -> None:
+        """Close the failed attempt, give up if the limits are spent, else wait and go again."""
+        if isinstance(error, BlockedByLongTransaction):
+            self.blockers.update((session.pid, session) for session in error.blockers)
+            self._close_attempt(outcome, error)
+            find = self._long_transactions_finder(error.table, error.mode, self.policy)
+            self._wait_until_clear(error.table, find(), find)
+            self._attempt = self._new_attempt(self._attempt.number + 1)
+            return
+        self.unit_retries += 1
+        policy = self.failed_policy or self.policy
+        delay_ms = self.run.backoff.delay_ms(self.unit_retries)
+        spent_ms = self.log.elapsed_ms
+        if self.unit_retries > policy.retries or spent_ms + delay_ms > self.run.backoff.deadline_ms:
+            self._close_attempt(outcome, error)
+            raise RetriesExhausted(self._gave_up_message(outcome, policy)) from error
+        self._close_attempt(outcome, error, backoff_ms=delay_ms)
+        self.run.reporter.retrying(self._attempt, policy, outcome)
+        time.sleep(delay_ms / 1000)
+        self._attempt = self._new_attempt(self._attempt.number + 1)
+        self.failed_policy = None
+
+    def _new_attempt(self, number: int) -> Attempt:
+        self.blockers = {}
+        return Attempt(number=number, started_at=now(), outcome=Outcome.OK)
+
+    def _close_attempt(
+        self, outcome: Outcome, error: BaseException | None = None, backoff_ms: int = 0
+    ) -> None:
+        attempt = self._attempt
+        if attempt in self.log.attempts:
+            return
+        attempt.outcome = outcome
+        attempt.error = redact(str(error)) if error else ""
+        attempt.blockers = [session.as_dict() for session in self.blockers.values()]
+        attempt.duration_ms = int((now() - attempt.started_at).total_seconds() * 1000)
+        attempt.backoff_ms = backoff_ms
+        self.log.attempts.append(attempt)
+
+    def _gave_up_message(self, outcome: Outcome, policy: Policy) -> str:
+        label = f"{self.migration.app_label}.{self.migration.name}"
+        why = {
+            Outcome.LOCK_TIMEOUT: f"could not get its locks within lock_timeout "
+            f"{policy.lock_timeout_ms}ms",
+            Outcome.DEADLOCK: "kept deadlocking with other sessions",
+        }.get(outcome, str(outcome))
+        blockers = "".join(f"\n    blocked by {s.describe()}" for s in self.blockers.values())
+        return (
+            f"Gave up on {label} after {self._attempt.number} attempts in "
+            f"{self.log.elapsed_ms / 1000:.1f}s: it {why}.{blockers}\n"
+            "Nothing of this migration was kept. Fix: end the blocking session (or wait for it) "
+            "and run safemigrate again; if such waits are expected, raise --retries or "
+            "SAFEMIGRATE['RETRIES'] rather than the lock timeout."
+        )
+
+    def _pooler_message(self) -> str:
+        label = f"{self.migration.app_label}.{self.migration.name}"
+        return (
+            f"{label} is not atomic, and database {self.connection.alias!r} goes through a "
+            "transaction-mode connection pooler: the session settings safemigrate needs "
+            "(lock_timeout, statement_timeout) would be lost between statements. Fix: run "
+            "migrations over a direct connection (a DATABASES entry that bypasses the pooler, "
+            "used with --database), or set SAFEMIGRATE['POOLER'] = 'session' if the pooler "
+            "runs in session mode."
+        )
+
+    def finish(self, status: Status, error: BaseException | None = None) -> None:
+        """Close the log of this migration."""
+        if status != Status.SUCCEEDED:
+            self._close_attempt(outcome_of(error) if error else Outcome.ERROR, error)
+        self.log.finish(status, redact(str(error)) if error else "")

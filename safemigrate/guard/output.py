@@ -1,0 +1,74 @@
+"""What a run tells the operator while it works, and the ``--json`` summary after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import OutputWrapper
+from django.core.management.color import Style
+
+from safemigrate.guard.timeouts import Policy
+from safemigrate.models import Attempt, Outcome
+from safemigrate.postgres.sessions import Session
+
+
+class Reporter:
+    """Progress lines for a terminal or a deploy log."""
+
+    def __init__(self, out: OutputWrapper, style: Style, verbosity: int) -> None:
+        self.out = out
+        self.style = style
+        self.verbosity = verbosity
+        self.line_open = False
+
+    def write(self, text: str, style: Any = None, *, indent: int = 4) -> None:
+        """Write one line, first ending a line left open by "Applying x..."."""
+        if self.verbosity < 1:
+            return
+        if self.line_open:
+            self.out.write("")
+            self.line_open = False
+        self.out.write(" " * indent + text, style)
+
+    def open_line(self, text: str) -> None:
+        if self.verbosity >= 1:
+            self.out.write(text, ending="")
+            self.out.flush()
+            self.line_open = True
+
+    def close_line(self, text: str, style: Any) -> None:
+        if self.verbosity < 1:
+            return
+        if self.line_open:
+            self.out.write(text, style)
+        else:
+            self.out.write("  ..." + text, style)
+        self.line_open = False
+
+    def notice(self, text: str) -> None:
+        self.write(text, self.style.NOTICE, indent=0)
+
+    def retrying(self, attempt: Attempt, policy: Policy, outcome: Outcome) -> None:
+        what = {
+            Outcome.LOCK_TIMEOUT: f"lock not granted within {policy.lock_timeout_ms}ms",
+            Outcome.DEADLOCK: "deadlock detected",
+        }.get(outcome, outcome.label)
+        self.write(f"attempt {attempt.number}: {what}", self.style.WARNING)
+        for blocker in attempt.blockers:
+            self.write(f"  blocked by {_describe(blocker)}", self.style.WARNING)
+        self.write(f"  retrying in {attempt.backoff_ms / 1000:.2f}s")
+
+    def waiting(self, table: str, blockers: list[Session]) -> None:
+        self.write(
+            f"pre-flight: long transactions hold {table}; waiting outside the lock queue",
+            self.style.WARNING,
+        )
+        for session in blockers:
+            self.write(f"  {session.describe()}", self.style.WARNING)
+
+    def terminated(self, session: Session) -> None:
+        self.write(f"terminated idle blocker {session.describe()}", self.style.WARNING)
+
+
+def _describe(blocker: dict[str, Any]) -> str:
+    return Session(**{**blocker, "lock_modes": tuple(blocker["lock_modes"])}).describe()

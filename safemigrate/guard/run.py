@@ -1,0 +1,187 @@
+"""One ``safemigrate`` run: what its migrations share, from the run lock to the history."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import django
+from django.conf import settings
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
+from django.db.migrations.state import ProjectState
+
+import safemigrate
+from safemigrate.conf import conf
+from safemigrate.guard.history import History, MigrationLog, now
+from safemigrate.guard.migration import MigrationGuard
+from safemigrate.guard.output import Reporter
+from safemigrate.guard.pooler import check_pooler
+from safemigrate.guard.runlock import RunLock
+from safemigrate.guard.sidecar import Sidecar
+from safemigrate.guard.timeouts import Backoff, PolicyResolver, run_overrides
+from safemigrate.models import Direction, MigrationRun, Run, Status
+from safemigrate.postgres.sessions import backend_pid, redact
+
+#: The options stored with a run; never connection settings, which may hold secrets.
+RECORDED_OPTIONS = (
+    "app_label",
+    "migration_name",
+    "fake",
+    "fake_initial",
+    "run_syncdb",
+    "lock_timeout",
+    "statement_timeout",
+    "retries",
+    "verbosity",
+)
+_GIT_REVISION_ENV = ("SAFEMIGRATE_GIT_REVISION", "GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT")
+
+
+class GuardedRun:
+    """Shared state of one run; use it as a context manager around ``migrate``."""
+
+    def __init__(
+        self, connection: BaseDatabaseWrapper, options: Mapping[str, Any], reporter: Reporter
+    ) -> None:
+        # Reading every setting here makes a bad one fail before anything runs.
+        self.connection = connection
+        self.reporter = reporter
+        self.overrides = run_overrides(options)
+        self.resolver = PolicyResolver.from_settings()
+        self.backoff = Backoff.from_settings()
+        self.preflight = conf.preflight and not options.get("no_preflight")
+        self.preflight_wait_ms = conf.preflight_wait_ms
+        self.terminate_idle_after_ms = conf.terminate_idle_blockers_after_ms
+        self.max_statements = conf.history_max_statements
+        self.pooler_mode = conf.pooler
+        self.run_lock = RunLock(connection, conf.run_lock_wait_ms, self._announce_wait)
+        self.sidecar = Sidecar(connection.alias)
+        self.created_tables: set[str] = set()
+        self.current: MigrationLog | None = None
+        self.pid = 0
+        self.own_pids: list[int] = []
+        self.pooled = False
+        self.history = History(
+            _new_run(connection.alias, options),
+            self.sidecar if conf.history else None,
+            connection.alias,
+        )
+
+    def __enter__(self) -> GuardedRun:
+        try:
+            self.run_lock.__enter__()
+            self.connection.ensure_connection()
+            with self.connection.cursor() as cursor:
+                self.pid = backend_pid(cursor)
+            sidecar_pid = self.sidecar.call(backend_pid)
+            self.own_pids = [self.pid, sidecar_pid, self.run_lock.pid or 0]
+            pooler = check_pooler(self.connection, self.pooler_mode)
+            self.pooled = pooler.pooled
+            if pooler.pooled:
+                self.reporter.notice(
+                    f"Connection pooler detected ({pooler.reason}): timeouts are set with "
+                    "SET LOCAL inside each migration's transaction; non-atomic migrations are "
+                    "refused."
+                )
+            self.history.begin()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.run_lock.__exit__()
+        self.sidecar.close()
+
+    def _announce_wait(self, holder: str) -> None:
+        self.reporter.notice(f"Waiting for another safemigrate run to finish ({holder})...")
+
+    def migrate_one(
+        self,
+        migration: Migration,
+        direction: Direction,
+        fake: bool,
+        body: Callable[[], ProjectState],
+    ) -> ProjectState:
+        """Apply or unapply one migration under the guard, recording it in the history."""
+        log = MigrationLog(
+            MigrationRun(
+                app_label=migration.app_label,
+                name=migration.name,
+                direction=direction,
+                atomic=migration.atomic,
+                fake=fake,
+                started_at=now(),
+            ),
+            max_statements=self.max_statements,
+        )
+        # A migration of safemigrate itself may lock the history tables: write after it.
+        if migration.app_label == "safemigrate":
+            self.history.hold()
+        self.history.migration(log)
+        self.current = log
+        guard = MigrationGuard(self, migration, log)
+        try:
+            state = body() if fake else guard.execute(body)
+        except BaseException as error:
+            guard.finish(Status.FAILED, error)
+            raise
+        else:
+            guard.finish(Status.SUCCEEDED)
+        finally:
+            self.history.deferred = False
+            self.history.sync()
+        return state
+
+    def end(self, status: Status, exit_code: int, error: str = "") -> None:
+        self.history.end(status, exit_code, redact(error))
+
+
+def _new_run(alias: str, options: Mapping[str, Any]) -> Run:
+    return Run(
+        started_at=now(),
+        database=alias,
+        targets=[options.get("app_label"), options.get("migration_name")],
+        options={key: options.get(key) for key in RECORDED_OPTIONS if key in options},
+        os_user=_os_user(),
+        hostname=socket.gethostname(),
+        django_version=django.get_version(),
+        safemigrate_version=safemigrate.__version__,
+        git_revision=git_revision(),
+    )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def git_revision() -> str:
+    """Return the deployed revision: from the CI's environment, else from ``git``."""
+    for name in _GIT_REVISION_ENV:
+        if os.environ.get(name):
+            return os.environ[name][:64]
+    base = Path(getattr(settings, "BASE_DIR", Path.cwd()))
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=base,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return result.stdout.strip()[:64] if result.returncode == 0 else ""

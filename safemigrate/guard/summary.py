@@ -1,0 +1,50 @@
+"""The machine-readable summary of a run (``--json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from safemigrate.guard.history import History, MigrationLog
+
+
+def summary(history: History) -> dict[str, Any]:
+    """Return the run and each migration's outcome, attempts and blockers."""
+    run = history.run
+    return {
+        "run_id": run.pk,
+        "status": run.status,
+        "exit_code": run.exit_code,
+        "database": run.database,
+        "started_at": run.started_at.isoformat(),
+        "duration_ms": run.duration_ms,
+        "error": run.error,
+        "history_saved": run.pk is not None,
+        "migrations": [_migration(log) for log in history.migrations],
+    }
+
+
+def _migration(log: MigrationLog) -> dict[str, Any]:
+    record = log.record
+    return {
+        "app_label": record.app_label,
+        "name": record.name,
+        "direction": record.direction,
+        "status": record.status,
+        "atomic": record.atomic,
+        "fake": record.fake,
+        "duration_ms": record.duration_ms,
+        "lock_wait_ms": record.lock_wait_ms,
+        "statements": len(log.statements) + record.statements_omitted,
+        "attempts": [
+            {
+                "number": attempt.number,
+                "outcome": attempt.outcome,
+                "duration_ms": attempt.duration_ms,
+                "backoff_ms": attempt.backoff_ms,
+                "blockers": attempt.blockers,
+                "error": attempt.error,
+            }
+            for attempt in log.attempts
+        ],
+        "error": record.error,
+    }

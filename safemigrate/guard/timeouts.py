@@ -1,0 +1,191 @@
+"""Which timeouts and retries apply to a migration and to each of its statements.
+
+Precedence, strongest first: the run's options (``--lock-timeout``...), the migration's own
+``safemigrate`` attribute, the per-table policy in ``SAFEMIGRATE['TABLES']``, the defaults
+in settings. ``CONCURRENTLY`` statements are exempt from the lock timeout: they wait for
+older transactions by design, without blocking anyone.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db.migrations import Migration
+
+from safemigrate.analysis.rules import RULES
+from safemigrate.conf import TablePolicy, conf, parse_count, parse_duration
+from safemigrate.exceptions import ConfigurationError
+from safemigrate.postgres.statements import StatementInfo
+
+MIGRATION_ATTRIBUTE = "safemigrate"
+MIGRATION_KEYS = ("lock_timeout", "statement_timeout", "retries", "allow")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The limits one migration or statement runs under (milliseconds; 0 means none)."""
+
+    lock_timeout_ms: int
+    statement_timeout_ms: int
+    retries: int
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values set explicitly (by the run or the migration), which table policies don't replace."""
+
+    lock_timeout_ms: int | None = None
+    statement_timeout_ms: int | None = None
+    retries: int | None = None
+
+    def over(self, weaker: Overrides) -> Overrides:
+        """Return these overrides with ``weaker`` filling what these leave unset."""
+        return Overrides(
+            _first(self.lock_timeout_ms, weaker.lock_timeout_ms),
+            _first(self.statement_timeout_ms, weaker.statement_timeout_ms),
+            _first(self.retries, weaker.retries),
+        )
+
+
+def _first(*values: int | None) -> int | None:
+    return next((value for value in values if value is not None), None)
+
+
+def _migration_attribute(migration: Migration) -> tuple[Mapping[str, Any], str]:
+    """Return the migration's ``safemigrate = {...}`` attribute, checked for its shape."""
+    raw = getattr(migration, MIGRATION_ATTRIBUTE, None) or {}
+    where = f"{migration.app_label}.{migration.name}.{MIGRATION_ATTRIBUTE}"
+    if not isinstance(raw, Mapping):
+        raise ConfigurationError(
+            f"{where} must be a dict such as {{'lock_timeout': '1s', 'retries': 10}}."
+        )
+    unknown = sorted(set(raw) - set(MIGRATION_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has unknown keys {unknown}; allowed: {', '.join(MIGRATION_KEYS)}."
+        )
+    return raw, where
+
+
+def migration_overrides(migration: Migration) -> Overrides:
+    """Read and validate the migration's ``safemigrate = {...}`` attribute."""
+    raw, where = _migration_attribute(migration)
+    return _overrides(raw, lambda key: f"{where}[{key!r}]")
+
+
+def migration_allowances(migration: Migration) -> dict[str, str]:
+    """Read ``safemigrate = {"allow": {"SM109": "reason"}}``: findings the migration accepts.
+
+    This is safemigrate's one escape hatch, and it needs a reason so that a reviewer (and
+    ``grep -rn '"allow"'``) can see why each unsafe operation was accepted.
+    """
+    raw, where = _migration_attribute(migration)
+    allow = raw.get("allow") or {}
+    example = "{'SM109': 'the table holds 40 rows'}"
+    if not isinstance(allow, Mapping):
+        raise ConfigurationError(f"{where}['allow'] must be a dict such as {example}.")
+    for rule_id, reason in allow.items():
+        if rule_id not in RULES:
+            raise ConfigurationError(
+                f"{where}['allow'] names unknown rule {rule_id!r}; rules are SM101 to "
+                f"{max(RULES)} (see docs/rules/index.md)."
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigurationError(
+                f"{where}['allow'][{rule_id!r}] needs a reason, e.g. {example}."
+            )
+    return {str(rule_id): str(reason) for rule_id, reason in allow.items()}
+
+
+def _overrides(raw: Mapping[str, Any], name_of: Callable[[str], str]) -> Overrides:
+    def value(key: str, parse: Callable[[object, str], int]) -> int | None:
+        return None if raw.get(key) is None else parse(raw[key], name_of(key))
+
+    return Overrides(
+        value("lock_timeout", parse_duration),
+        value("statement_timeout", parse_duration),
+        value("retries", parse_count),
+    )
+
+
+def run_overrides(options: Mapping[str, Any]) -> Overrides:
+    """Read ``--lock-timeout``, ``--statement-timeout`` and ``--retries``."""
+    return _overrides(options, lambda key: "--" + key.replace("_", "-"))
+
+
+@dataclass(frozen=True)
+class PolicyResolver:
+    """Turn settings, table policies and overrides into the Policy of each statement."""
+
+    defaults: Policy
+    tables: Mapping[str, TablePolicy]
+    concurrent_statement_timeout_ms: int
+
+    @classmethod
+    def from_settings(cls) -> PolicyResolver:
+        return cls(
+            defaults=Policy(conf.lock_timeout_ms, conf.statement_timeout_ms, conf.retries),
+            tables=conf.tables,
+            concurrent_statement_timeout_ms=conf.concurrent_statement_timeout_ms,
+        )
+
+    def for_migration(self, overrides: Overrides) -> Policy:
+        """Return the limits a migration starts with, before any table policy."""
+        return _apply(self.defaults, overrides)
+
+    def for_statement(self, overrides: Overrides, statements: Iterable[StatementInfo]) -> Policy:
+        """Return the limits for one statement: table policies, then overrides on top."""
+        statements = tuple(statements)
+        tables = {lock.name for info in statements for lock in info.locks}
+        policy = _apply(_apply(self.defaults, self._table_overrides(tables)), overrides)
+        if any(info.concurrently for info in statements):
+            return replace(
+                policy,
+                lock_timeout_ms=0,
+                statement_timeout_ms=self.concurrent_statement_timeout_ms,
+            )
+        return policy
+
+    def _table_overrides(self, tables: set[str]) -> Overrides:
+        """Combine the policies of every table a statement touches: the strictest wins."""
+        policies = [self.tables[table] for table in tables if table in self.tables]
+        lock = [p.lock_timeout_ms for p in policies if p.lock_timeout_ms is not None]
+        stmt = [p.statement_timeout_ms for p in policies if p.statement_timeout_ms is not None]
+        retries = [p.retries for p in policies if p.retries is not None]
+        return Overrides(
+            min(lock, default=None), min(stmt, default=None), max(retries, default=None)
+        )
+
+
+def _apply(policy: Policy, overrides: Overrides) -> Policy:
+    return Policy(
+        lock_timeout_ms=_first(overrides.lock_timeout_ms, policy.lock_timeout_ms) or 0,
+        statement_timeout_ms=_first(overrides.statement_timeout_ms, policy.statement_timeout_ms)
+        or 0,
+        retries=_first(overrides.retries, policy.retries) or 0,
+    )
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter, bounded per pause and in total."""
+
+    base_ms: int
+    max_ms: int
+    deadline_ms: int
+
+    @classmethod
+    def from_settings(cls) -> Backoff:
+        return cls(conf.retry_backoff_ms, conf.retry_backoff_max_ms, conf.retry_deadline_ms)
+
+    def delay_ms(self, retry: int, rng: random.Random | None = None) -> int:
+        """Return the pause before retry number ``retry`` (1-based).
+
+        Half of the pause is fixed and half random ("equal jitter"), so that several
+        blocked deploys do not come back at the same instant.
+        """
+        ceiling = min(self.max_ms, self.base_ms * 2 ** (retry - 1))
+        return int(ceiling / 2 + (rng or random).uniform(0, ceiling / 2))

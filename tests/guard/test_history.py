@@ -1,0 +1,63 @@
+"""The history writer: linear in the number of migrations, tolerant of missing tables."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+from safemigrate.guard.history import History, MigrationLog, now
+from safemigrate.guard.sidecar import Sidecar
+from safemigrate.models import MigrationRun, Run, Status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def new_run() -> Run:
+    return Run(started_at=now(), database="default", django_version="x", safemigrate_version="y")
+
+
+def side_queries(sidecar: Sidecar) -> int:
+    return sidecar.run(lambda: len(connections["default"].queries_log))
+
+
+def apply_migrations(history: History, count: int) -> None:
+    for number in range(count):
+        log = MigrationLog(
+            MigrationRun(
+                app_label="app", name=f"{number:04}", direction="forwards", started_at=now()
+            ),
+            max_statements=10,
+        )
+        history.migration(log)
+        log.finish(Status.SUCCEEDED)
+        history.sync()
+
+
+@pytest.mark.parametrize("count", [10, 40])
+def test_each_migration_costs_a_constant_number_of_writes(count):
+    sidecar = Sidecar("default")
+    sidecar.run(lambda: setattr(connections["default"], "force_debug_cursor", True))
+    try:
+        history = History(new_run(), sidecar, "default")
+        history.begin()
+        before = side_queries(sidecar)
+        apply_migrations(history, count)
+        history.end(Status.SUCCEEDED, 0)
+        writes = side_queries(sidecar) - before
+    finally:
+        sidecar.close()
+    # Per migration: a transaction (BEGIN, SET LOCAL, COMMIT) with its insert when it starts,
+    # one with its update and two bulk inserts when it ends. Rewriting earlier records at each
+    # sync would grow with the square of the count.
+    assert writes <= 10 * count + 10
+    assert MigrationRun.objects.filter(status=Status.SUCCEEDED).count() == count
+    assert Run.objects.get().status == Status.SUCCEEDED
+
+
+def test_without_a_sidecar_nothing_is_written():
+    history = History(new_run(), None, "default")
+    history.begin()
+    apply_migrations(history, 3)
+    history.end(Status.SUCCEEDED, 0)
+    assert not Run.objects.exists()
+    assert len(history.migrations) == 3

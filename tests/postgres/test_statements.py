@@ -1,0 +1,157 @@
+"""The lock modes statements.py claims, checked against what PostgreSQL really takes."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from safemigrate.postgres.locks import LockMode
+from safemigrate.postgres.statements import classify
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SETUP = [
+    "CREATE TABLE lk_parent (id bigint PRIMARY KEY, name text)",
+    "CREATE TABLE lk_child (id bigint PRIMARY KEY, parent_id bigint, note text)",
+    "CREATE INDEX lk_child_note ON lk_child (note)",
+    "ALTER TABLE lk_child ADD CONSTRAINT lk_child_fk FOREIGN KEY (parent_id) "
+    "REFERENCES lk_parent (id) NOT VALID",
+]
+
+# (statement, table whose lock we read)
+CASES = [
+    ("ALTER TABLE lk_child ADD COLUMN extra text NULL", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note SET DEFAULT 'x'", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note SET NOT NULL", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note TYPE varchar(500)", "lk_child"),
+    ("ALTER TABLE lk_child RENAME COLUMN note TO remark", "lk_child"),
+    ("ALTER TABLE lk_child VALIDATE CONSTRAINT lk_child_fk", "lk_child"),
+    ("ALTER TABLE lk_child SET (fillfactor = 90)", "lk_child"),
+    ("ALTER TABLE lk_child ALTER COLUMN note SET STATISTICS 200", "lk_child"),
+    (
+        "ALTER TABLE lk_child ADD CONSTRAINT lk_fk2 FOREIGN KEY (parent_id) "
+        "REFERENCES lk_parent (id)",
+        "lk_child",
+    ),
+    (
+        "ALTER TABLE lk_child ADD CONSTRAINT lk_fk3 FOREIGN KEY (parent_id) "
+        "REFERENCES lk_parent (id) NOT VALID",
+        "lk_parent",
+    ),
+    ("ALTER TABLE lk_child ADD CONSTRAINT lk_check CHECK (id > 0) NOT VALID", "lk_child"),
+    ("CREATE INDEX lk_child_parent ON lk_child (parent_id)", "lk_child"),
+    ("DROP INDEX lk_child_note", "lk_child"),
+    ("ALTER INDEX lk_child_note RENAME TO lk_child_note2", "lk_child_note"),
+    ("DROP TABLE lk_child", "lk_child"),
+    ("TRUNCATE lk_child", "lk_child"),
+    ("UPDATE lk_child SET note = 'y'", "lk_child"),
+    (
+        "CREATE TRIGGER lk_trg BEFORE UPDATE ON lk_child FOR EACH ROW "
+        "EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+        "lk_child",
+    ),
+    ("LOCK TABLE lk_child IN SHARE MODE", "lk_child"),
+]
+
+
+def strongest_lock_taken(sql: str, table: str) -> LockMode:
+    """Run ``sql`` in a transaction and read the strongest lock it holds on ``table``."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regclass::oid", [table])
+        oid = cursor.fetchone()[0]  # before the statement: it may rename or drop the table
+        cursor.execute(sql)
+        cursor.execute(
+            "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = %s", [oid]
+        )
+        modes = [LockMode.from_pg_name(mode) for (mode,) in cursor.fetchall()]
+        transaction.set_rollback(True)
+    return max(mode for mode in modes if mode is not None)
+
+
+@pytest.fixture
+def lock_tables():
+    with connection.cursor() as cursor:
+        for sql in SETUP:
+            cursor.execute(sql)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS lk_child, lk_parent CASCADE")
+
+
+@pytest.mark.parametrize(("sql", "table"), CASES)
+def test_claimed_lock_mode_is_the_lock_postgres_takes(lock_tables, sql, table):
+    [info] = classify(sql)
+    claimed = {lock.name: lock.mode for lock in info.locks}
+    key = table if table in claimed else next(iter(claimed))
+    assert claimed[key] == strongest_lock_taken(sql, table)
+
+
+def test_concurrently_is_recognised():
+    assert classify("CREATE INDEX CONCURRENTLY i ON t (a)")[0].concurrently
+    assert classify("DROP INDEX CONCURRENTLY IF EXISTS i")[0].concurrently
+    assert classify("REINDEX INDEX CONCURRENTLY i")[0].concurrently
+    assert not classify("CREATE INDEX i ON t (a)")[0].concurrently
+
+
+def test_django_placeholders_parse():
+    [info] = classify('ALTER TABLE "t" ALTER COLUMN "a" SET DEFAULT %s')
+    assert info.parsed
+    assert info.locks[0].mode == LockMode.ACCESS_EXCLUSIVE
+
+
+def test_unparseable_sql_is_marked():
+    [info] = classify("ALTER TABLE WHAT")
+    assert not info.parsed
+    assert info.kind == "Unparseable"
+
+
+def test_created_tables_are_named():
+    [info] = classify('CREATE TABLE "shop_x" ("id" bigint)')
+    assert info.creates == ("shop_x",)
+
+
+def test_conflict_matrix_is_symmetric():
+    for mode in LockMode:
+        for other in LockMode:
+            assert mode.conflicts_with(other) == other.conflicts_with(mode)
+
+
+def test_mixed_case_tables_resolve_for_catalog_lookups():
+    from safemigrate.postgres.tables import locked_table
+
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE TABLE "MixedCase" (id int PRIMARY KEY)')
+        try:
+            [info] = classify('ALTER TABLE "MixedCase" ADD COLUMN a int')
+            [lock] = info.locks
+            assert locked_table(cursor, lock.regclass, via_index=False) == '"MixedCase"'
+            [drop] = classify('DROP INDEX "MixedCase_pkey"')[0].locks
+            assert locked_table(cursor, drop.regclass, via_index=True) == '"MixedCase"'
+            assert locked_table(cursor, '"NoSuchTable"', via_index=False) is None
+        finally:
+            cursor.execute('DROP TABLE "MixedCase"')
+
+
+def test_inline_foreign_keys_lock_the_referenced_table():
+    [info] = classify(
+        "CREATE TABLE c (id int, p int REFERENCES parent (id), "
+        "FOREIGN KEY (id) REFERENCES other (id))"
+    )
+    assert {(lock.name, lock.mode) for lock in info.locks} == {
+        ("parent", LockMode.SHARE_ROW_EXCLUSIVE),
+        ("other", LockMode.SHARE_ROW_EXCLUSIVE),
+    }
+    assert info.may_wait_for_locks(created=set())
+    assert not info.may_wait_for_locks(created={"parent", "other"})
+
+
+def test_which_statements_are_watched_for_blockers():
+    def watched(sql: str, created: tuple[str, ...] = ()) -> bool:
+        return classify(sql)[0].may_wait_for_locks(set(created))
+
+    assert watched("ALTER TABLE t ADD COLUMN a int")
+    assert not watched("ALTER TABLE t ADD COLUMN a int", ("t",))
+    assert not watched("CREATE TABLE t (id int)")
+    assert not watched("UPDATE t SET a = 1")
+    assert watched("COMMENT ON TABLE t IS 'x'")
+    assert watched("ALTER WHAT")

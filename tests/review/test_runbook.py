@@ -1,0 +1,222 @@
+"""The runbook: every section, on the example project and on a scenario with breaking changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+from safemigrate.review import inspection
+from safemigrate.review.inspection import Finding
+from tests.conftest import run_safemigrate
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "s3cret-in-settings"
+SECTIONS = (
+    "## Summary",
+    "## Affected tables",
+    "## Migrations",
+    "## Breaking changes",
+    "## Rollback",
+    "### Irreversible steps",
+    "## Backup",
+    "## Checklist",
+    "### Planning",
+    "### Development",
+    "### Testing",
+    "### Deployment",
+)
+
+
+class Example:
+    """The example project on a database of its own, driven through its manage.py."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.example_settings",
+            "EXAMPLE_DATABASE": name,
+            "EXAMPLE_PASSWORD": SECRET,
+        }
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    def query(self, sql: str) -> list[tuple[object, ...]]:
+        params = {**connection.get_connection_params(), "dbname": self.name}
+        with psycopg.connect(**params, autocommit=True) as conn:
+            return conn.execute(sql).fetchall()
+
+
+def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(**connection.get_connection_params(), autocommit=True)
+
+
+@pytest.fixture
+def example(transactional_db: None) -> Iterator[Example]:
+    name = f"{connection.settings_dict['NAME']}_example"
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield Example(name)
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_example_runbook_has_every_section_and_its_rollback_works(example):
+    example.manage("safemigrate", "shop", "0002", "-v0")
+    example.manage("safemigrate", "-v0", "contenttypes")
+    markdown = example.manage("safemigrate", "shop", "--runbook").stdout
+    for heading in SECTIONS:
+        assert heading in markdown, heading
+    assert "### shop.0003_auditlog (forwards)" in markdown
+    assert "### shop.0004_order_status (forwards)" in markdown
+    assert "| shop_order | 0 |" in markdown
+    assert "ACCESS EXCLUSIVE" in markdown
+    assert "python manage.py safemigrate shop 0002_order" in markdown
+    assert "pg_dump --format=custom" in markdown
+    assert example.name in markdown
+    assert SECRET not in markdown
+    assert "- [ ] Test rollback procedure (for people to check)" in markdown
+    assert "- [x] Estimate migration duration: About < 1 s" in markdown
+
+    book = json.loads(example.manage("safemigrate", "shop", "--runbook", "--format", "json").stdout)
+    # The price_cents backfill keeps its checkpoint in safemigrate's tables, so it brings
+    # safemigrate's migrations (and auth's, for the reviews' users) into the plan.
+    labels = [m["label"] for m in book["migrations"]]
+    assert labels[:8] == [
+        "shop.0003_auditlog",
+        "shop.0004_order_status",
+        "shop.0005_product_price_cents",
+        "safemigrate.0001_initial",
+        "auth.0001_initial",
+        "safemigrate.0002_review",
+        "safemigrate.0003_backfill_state",
+        "shop.0006_backfill_product_price_cents",
+    ]
+    # The example's later migrations (one per seed type, with the safe operations) follow.
+    assert labels[-1] == "shop.0016_remove_order_total"
+    html = example.manage("safemigrate", "shop", "--runbook", "--format", "html").stdout
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Irreversible steps" in html
+
+    example.manage("safemigrate", "shop", "-v0")
+    assert example.query("SELECT to_regclass('shop_auditlog') IS NOT NULL") == [(True,)]
+    for command in book["rollback_commands"]:
+        argv = shlex.split(command)
+        assert argv[:3] == ["python", "manage.py", "safemigrate"]
+        example.manage(*argv[2:], "-v0")
+    applied = example.query("SELECT name FROM django_migrations WHERE app = 'shop' ORDER BY id")
+    assert [name for (name,) in applied] == ["0001_initial", "0002_order"]
+    assert example.query("SELECT to_regclass('shop_auditlog') IS NULL") == [(True,)]
+
+
+@pytest.fixture
+def review_scenario(scenario):
+    scenario("review")
+    run_safemigrate("scenarioapp", "0001", verbosity=0)
+
+
+def _book() -> dict:
+    return json.loads(run_safemigrate("scenarioapp", runbook=True, format="json").out)
+
+
+def test_breaking_changes_and_irreversible_steps(review_scenario):
+    book = _book()
+    (migration,) = book["migrations"]
+    breaking = {item["operation"]: item["why"] for item in book["breaking_changes"]}
+    assert "drops a column" in breaking["Remove field legacy from item"]
+    assert "renames a column" in breaking["Rename field name on item to title"]
+    assert "changes the type" in breaking["Alter field price on item"]
+    assert book["irreversible"] == [
+        {
+            "migration": "scenarioapp.0002_breaking",
+            "operation": "Raw Python operation",
+            "why": "RunPython without reverse_code: rolling back past it fails",
+        }
+    ]
+    assert book["rollback_commands"] == ["python manage.py safemigrate scenarioapp 0001_initial"]
+    phases = [op["phase"] for op in migration["operations"]]
+    assert phases == ["contract", "change", "change", "expand", "data"]
+    locks = {op["kind"]: op["lock"] for op in migration["operations"]}
+    assert locks["AddIndex"] == "SHARE"
+    assert locks["RemoveField"] == "ACCESS EXCLUSIVE"
+    assert "+ the time of its Python code" in migration["estimated"]
+    markdown = run_safemigrate("scenarioapp", runbook=True).out
+    assert "| 1 | Remove field legacy from item | contract | ACCESS EXCLUSIVE |" in markdown
+    assert "- **scenarioapp.0002_breaking**: Raw Python operation: RunPython" in markdown
+    (table,) = book["tables"]
+    assert table == {
+        "name": "scenarioapp_item",
+        "exists": True,
+        "rows": 0,
+        "size_bytes": table["size_bytes"],
+        "size": table["size"],
+    }
+
+
+def test_findings_come_from_the_pluggable_source(review_scenario, monkeypatch):
+    def source(request):
+        assert request.app_label == "scenarioapp"
+        assert [step.label for step in request.steps] == ["scenarioapp.0002_breaking"]
+        return {("scenarioapp", "0002_breaking", 0): [Finding("SM999", "error", "<b>drop</b>")]}
+
+    monkeypatch.setattr(inspection, "FINDINGS_SOURCE", source)
+    book = _book()
+    assert book["summary"]["errors"] == 1
+    assert book["migrations"][0]["operations"][0]["findings"][0]["rule"] == "SM999"
+    html = run_safemigrate("scenarioapp", runbook=True, format="html").out
+    assert "&lt;b&gt;drop&lt;/b&gt;" in html
+    assert "<b>drop</b>" not in html
+
+
+def test_custom_checklist_from_settings(review_scenario, settings):
+    settings.SAFEMIGRATE = {"CHECKLIST": {"Ours": ["Estimate migration duration", "Ask Sam"]}}
+    (section,) = _book()["checklist"]
+    assert section["section"] == "Ours"
+    assert section["items"][0]["answer"].startswith("About ")
+    assert section["items"][1] == {"id": "ask-sam", "text": "Ask Sam", "answer": None}
+
+
+def test_nothing_pending(scenario):
+    scenario("basic")
+    run_safemigrate("scenarioapp", verbosity=0, allow_unsafe=True)
+    markdown = run_safemigrate("scenarioapp", runbook=True).out
+    assert "No pending migrations." in markdown
+    assert "# nothing to roll back" in markdown
+
+
+def test_runbook_of_a_rollback_says_how_to_reapply_and_what_cannot_be_undone(review_scenario):
+    run_safemigrate("scenarioapp", verbosity=0, allow_unsafe=True)
+    book = json.loads(run_safemigrate("scenarioapp", "0001", runbook=True, format="json").out)
+    (migration,) = book["migrations"]
+    assert migration["direction"] == "backwards"
+    assert {op["phase"] for op in migration["operations"]} == {"rollback"}
+    assert migration["operations"][0]["kind"] == "RunPython"  # unapplied in reverse order
+    assert book["rollback_commands"] == ["python manage.py safemigrate scenarioapp 0002_breaking"]
+    assert book["irreversible"][0]["why"] == "RunPython without reverse_code: this plan fails at it"
+    breaking = {item["operation"]: item["why"] for item in book["breaking_changes"]}
+    assert breaking == {
+        "Rename field name on item to title": 'renames column "title"',
+        "Alter field price on item": 'changes the type of column "price": a rewrite, and code '
+        "may break",
+    }
