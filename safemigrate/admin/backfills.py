@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from safemigrate.admin.readonly import NoEditing
-from safemigrate.backfill import runner
+from safemigrate.backfill import control
 from safemigrate.exceptions import SafemigrateError
 from safemigrate.models import BackfillRequest, BackfillState
 
@@ -46,7 +46,7 @@ class BackfillStateAdmin(NoEditing, admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> None:
         for state in queryset:
             try:
-                runner.request(state._state.db or "default", state.name, action)
+                control.request(state._state.db or "default", state.name, action)
             except SafemigrateError as error:
                 self.message_user(request, str(error), messages.WARNING)
             else:

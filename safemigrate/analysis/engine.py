@@ -18,6 +18,7 @@ from django.db.migrations.operations import RunPython, RunSQL
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from safemigrate.analysis.allowances import migration_allowances
 from safemigrate.analysis.collect import CollectedOperation, collect
 from safemigrate.analysis.context import AnalysisContext, judge
 from safemigrate.analysis.estimate import estimate_seconds
@@ -34,7 +35,6 @@ from safemigrate.analysis.rules import by_fact
 from safemigrate.analysis.source import line_of
 from safemigrate.analysis.sqlfacts import Fact, SchemaMemory, StatementFacts, statement_facts
 from safemigrate.analysis.state import column_resolver, index_tables, knows, table_names
-from safemigrate.guard.timeouts import migration_allowances
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.tables import table_stats, write_rate
 

@@ -1,4 +1,4 @@
-"""Run backfill operations: where their state lives, which process runs their batches, when.
+"""Run a backfill's batches in this process: where its state lives, its checkpoint, its progress.
 
 A backfill is known by the migration and position of its operation, so a task worker or a
 later ``safemigrate`` can rebuild it from the migration files alone: the historical model
@@ -9,39 +9,35 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from safemigrate.backfill.batches import Batcher, Step, Target, high_water, key_to_json
+from safemigrate.backfill.operation import BackfillOperation
 from safemigrate.backfill.progress import Progress
 from safemigrate.conf import conf
 from safemigrate.exceptions import BackfillStopped, ConfigurationError
 from safemigrate.guard.migration import MigrationGuard
 from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus, Direction
 from safemigrate.postgres.sessions import redact
-from safemigrate.postgres.tables import estimated_rows, relation_exists
+from safemigrate.postgres.tables import estimated_rows
 
 if TYPE_CHECKING:
     from safemigrate.guard.run import GuardedRun
-    from safemigrate.operations.backfill import BaseBackfill
 
 #: The ``safemigrate`` run in progress, if any: its reporter, its own sessions, its record.
 active_run: ContextVar[GuardedRun | None] = ContextVar("safemigrate_active_run", default=None)
 
 UNFINISHED = (BackfillStatus.PENDING, BackfillStatus.RUNNING, BackfillStatus.PAUSED)
-TASK_SLICE_S = 30.0
-_WAIT_POLL_S = 0.5
 DOCS = "See docs/backfills.md."
 
 
-def locate(operation: BaseBackfill, app_label: str) -> tuple[str, int, Sequence[Any]]:
+def locate(operation: BackfillOperation, app_label: str) -> tuple[str, int, Sequence[Any]]:
     """Return the migration holding ``operation``: its name, the operation's position in it,
     and all its operations.
 
@@ -63,55 +59,8 @@ def locate(operation: BaseBackfill, app_label: str) -> tuple[str, int, Sequence[
 
 def backfill_name(app_label: str, migration: str, index: int, operations: Sequence[Any]) -> str:
     """``app.migration``, with ``#index`` when the migration holds several backfills."""
-    from safemigrate.operations.backfill import BaseBackfill
-
-    several = sum(isinstance(op, BaseBackfill) for op in operations) > 1
+    several = sum(isinstance(op, BackfillOperation) for op in operations) > 1
     return f"{app_label}.{migration}" + (f"#{index}" if several else "")
-
-
-def execute(
-    operation: BaseBackfill,
-    app_label: str,
-    connection: BaseDatabaseWrapper,
-    target: Target | None,
-    direction: Direction,
-) -> None:
-    """Run one direction of a backfill operation in the mode the settings ask for."""
-    alias = connection.alias
-    _require_state_table(connection, app_label)
-    migration, index, operations = locate(operation, app_label)
-    name = backfill_name(app_label, migration, index, operations)
-    where = {"app_label": app_label, "migration": migration, "operation_index": index}
-    state = open_state(alias, name, direction, where, target)
-    if state.status == BackfillStatus.DONE or target is None:
-        _report(f"backfill {name}: {state.status}, nothing to do.")
-        return
-    mode = conf.backfill_mode
-    if mode == "inline":
-        run_inline(state, target, alias)
-        return
-    enqueue(state, alias)
-    if mode == "tasks-wait":
-        wait_for_workers(state, alias)
-        return
-    state.refresh_from_db(using=alias)
-    if state.status == BackfillStatus.DONE:  # A backend that runs tasks as they are enqueued.
-        _report(f"backfill {name}: done by the task backend, {state.rows_done:,} rows.")
-    else:
-        _report(
-            f"backfill {name}: handed to task workers; it stays pending until they (or a "
-            "later safemigrate) finish it."
-        )
-
-
-def _require_state_table(connection: BaseDatabaseWrapper, app_label: str) -> None:
-    with connection.cursor() as cursor:
-        if relation_exists(cursor, BackfillState._meta.db_table):
-            return
-    raise ConfigurationError(
-        f"A backfill in {app_label!r} runs before safemigrate's own tables exist. Fix: add "
-        "('safemigrate', '0003_backfill_state') to the dependencies of its migration. " + DOCS
-    )
 
 
 def open_state(
@@ -173,7 +122,7 @@ def _attach_run(state: BackfillState) -> None:
         state.run_id = run.history.run.pk
 
 
-def _report(text: str) -> None:
+def report(text: str) -> None:
     run = active_run.get()
     if run is not None:
         run.reporter.write(text)
@@ -181,10 +130,10 @@ def _report(text: str) -> None:
         sys.stdout.write(text + "\n")
 
 
-def _progress(state: BackfillState) -> Progress:
+def progress_of(state: BackfillState) -> Progress:
     run = active_run.get()
     stream = getattr(run.reporter.out, "_out", None) if run is not None else sys.stdout
-    return Progress(state, _report, stream)
+    return Progress(state, report, stream)
 
 
 def _own_pids() -> list[int]:
@@ -194,7 +143,7 @@ def _own_pids() -> list[int]:
 
 def run_inline(state: BackfillState, target: Target, alias: str, until: float = 0.0) -> Step:
     """Run batches in this process until the end, a cancel, or the ``until`` deadline."""
-    progress = _progress(state)
+    progress = progress_of(state)
     # Inside a guarded migration the guard already applies the run's timeouts to every statement.
     guarded = any(isinstance(w, MigrationGuard) for w in connections[alias].execute_wrappers)
     batcher = Batcher(state, target, alias, _own_pids(), progress.note, set_limits=not guarded)
@@ -206,7 +155,7 @@ def run_inline(state: BackfillState, target: Target, alias: str, until: float = 
         raise
     progress.close(state)
     if step == Step.CANCELLED:
-        raise BackfillStopped(_cancelled_message(state))
+        raise BackfillStopped(cancelled_message(state))
     return step
 
 
@@ -239,42 +188,12 @@ def _mark_failed(state: BackfillState, alias: str, error: BaseException) -> None
     )
 
 
-def _cancelled_message(state: BackfillState) -> str:
+def cancelled_message(state: BackfillState) -> str:
     return (
         f"Backfill {state.name} was cancelled after {state.rows_done:,} rows; those rows stay "
         "changed and the migration is not recorded as applied. Run safemigrate again to "
         f"resume from the checkpoint. {DOCS}"
     )
-
-
-def enqueue(state: BackfillState, alias: str) -> None:
-    """Hand the next slice of batches to the project's task backend."""
-    from safemigrate.backfill.tasks import run_backfill
-
-    run_backfill.using(backend=conf.backfill_task_backend).enqueue(alias, state.pk)
-
-
-def wait_for_workers(state: BackfillState, alias: str) -> None:
-    """Follow a backfill that task workers run, until it ends; fail if it did not finish."""
-    progress = _progress(state)
-    paused = False
-    while True:
-        state.refresh_from_db(using=alias)
-        progress.update(state)
-        if state.status in (BackfillStatus.DONE, BackfillStatus.FAILED, BackfillStatus.CANCELLED):
-            break
-        if (state.status == BackfillStatus.PAUSED) != paused:
-            paused = not paused
-            progress.note("paused by request; waiting." if paused else "resumed.")
-        time.sleep(_WAIT_POLL_S)
-    progress.close(state)
-    if state.status == BackfillStatus.CANCELLED:
-        raise BackfillStopped(_cancelled_message(state))
-    if state.status == BackfillStatus.FAILED:
-        raise BackfillStopped(
-            f"Backfill {state.name} failed on a task worker: {state.error}\nIts checkpoint is "
-            f"kept: fix the cause and run safemigrate again to resume. {DOCS}"
-        )
 
 
 def load_target(state: BackfillState) -> Target | None:
@@ -284,69 +203,11 @@ def load_target(state: BackfillState) -> Target | None:
     project = loader.project_state((state.app_label, state.migration), at_end=False)
     for operation in migration.operations[: state.operation_index]:
         operation.state_forwards(state.app_label, project)
-    from safemigrate.operations.backfill import BaseBackfill
-
     operation = migration.operations[state.operation_index]
-    if not isinstance(operation, BaseBackfill):
+    if not isinstance(operation, BackfillOperation):
         raise ConfigurationError(
             f"Backfill {state.name} points at operation {state.operation_index} of "
             f"{state.app_label}.{state.migration}, which is no longer a backfill: the migration "
             "was edited after it ran. Restore it, or delete the backfill's state."
         )
     return operation.target(project.apps, state.app_label, Direction(state.direction))
-
-
-def run_slice(alias: str, state_id: int, run: Callable[..., Step] = run_inline) -> Step:
-    """Run batches for one task's time slice, and enqueue the next slice if work remains."""
-    state = BackfillState.objects.using(alias).get(pk=state_id)
-    if state.status not in UNFINISHED:
-        return Step.DONE
-    target = load_target(state)
-    if target is None:
-        return Step.DONE
-    step = run(state, target, alias, time.monotonic() + TASK_SLICE_S)
-    if step == Step.BATCH:
-        enqueue(state, alias)
-    return step
-
-
-def finish_pending(alias: str) -> None:
-    """Finish, in this process, backfills that task workers were left to run.
-
-    Only backfills whose migration is recorded as applied: an unfinished backfill of an
-    unapplied migration resumes when ``migrate`` runs that migration again.
-    """
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        if not relation_exists(cursor, BackfillState._meta.db_table):
-            return
-    applied = MigrationRecorder(connection).applied_migrations()
-    for state in BackfillState.objects.using(alias).filter(status__in=UNFINISHED):
-        if (state.app_label, state.migration) not in applied:
-            continue
-        target = load_target(state)
-        if target is not None:
-            _report(f"backfill {state.name}: finishing what task workers left.")
-            run_inline(state, target, alias)
-
-
-def request(alias: str, name: str, action: BackfillRequest | None) -> BackfillState:
-    """Ask a running backfill to pause or cancel (or lift a pause, with ``None``)."""
-    states = BackfillState.objects.using(alias).filter(name=name, status__in=UNFINISHED)
-    state = states.order_by("-updated_at").first()
-    if state is None:
-        raise ConfigurationError(
-            f"No unfinished backfill is named {name!r}; safemigrate --backfills lists them."
-        )
-    state.request = action or BackfillRequest.NONE
-    BackfillState.objects.using(alias).filter(pk=state.pk).update(request=state.request)
-    on_workers = state.status == BackfillStatus.PAUSED and state.mode != "inline"
-    if action == BackfillRequest.CANCEL and on_workers:
-        # No worker holds a paused backfill: cancel it here.
-        BackfillState.objects.using(alias).filter(pk=state.pk).update(
-            status=BackfillStatus.CANCELLED, request=BackfillRequest.NONE
-        )
-    if action is None and on_workers:
-        BackfillState.objects.using(alias).filter(pk=state.pk).update(status=BackfillStatus.PENDING)
-        enqueue(state, alias)
-    return state

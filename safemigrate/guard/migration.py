@@ -13,14 +13,23 @@ import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
 from safemigrate.exceptions import BlockedByLongTransaction, PoolerUnsafe, RetriesExhausted
 from safemigrate.guard.history import MigrationLog, now
-from safemigrate.guard.timeouts import Policy, migration_overrides
+from safemigrate.guard.output import Reporter
+from safemigrate.guard.sidecar import Sidecar
+from safemigrate.guard.timeouts import (
+    Backoff,
+    Overrides,
+    Policy,
+    PolicyResolver,
+    migration_overrides,
+)
 from safemigrate.models import Attempt, Outcome, Statement, Status
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.sessions import (
@@ -33,9 +42,6 @@ from safemigrate.postgres.sessions import (
 )
 from safemigrate.postgres.statements import RelationLock, StatementInfo, classify
 from safemigrate.postgres.tables import locked_table
-
-if TYPE_CHECKING:
-    from safemigrate.guard.run import GuardedRun
 
 T = TypeVar("T")
 
@@ -63,10 +69,30 @@ def is_retryable(outcome: Outcome) -> bool:
     return outcome in (Outcome.LOCK_TIMEOUT, Outcome.DEADLOCK, Outcome.BLOCKED)
 
 
+class RunScope(Protocol):
+    """What the guard of each migration shares with its run (``guard.run.GuardedRun``)."""
+
+    connection: BaseDatabaseWrapper
+    reporter: Reporter
+    sidecar: Sidecar
+    overrides: Overrides
+    resolver: PolicyResolver
+    backoff: Backoff
+    preflight: bool
+    preflight_wait_ms: int
+    terminate_idle_after_ms: int | None
+    #: Tables created earlier in the run: nobody else can be using them.
+    created_tables: set[str]
+    #: The migration connection's backend pid, and the run's own sessions (never blockers).
+    pid: int
+    own_pids: list[int]
+    pooled: bool
+
+
 class MigrationGuard:
     """Run one migration under the run's limits and record what happened."""
 
-    def __init__(self, run: GuardedRun, migration: Migration, log: MigrationLog) -> None:
+    def __init__(self, run: RunScope, migration: Migration, log: MigrationLog) -> None:
         self.run = run
         self.migration = migration
         self.log = log

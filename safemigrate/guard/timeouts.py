@@ -15,13 +15,9 @@ from typing import Any
 
 from django.db.migrations import Migration
 
-from safemigrate.analysis.rules import RULES
 from safemigrate.conf import TablePolicy, conf, parse_count, parse_duration
-from safemigrate.exceptions import ConfigurationError
+from safemigrate.declarations import migration_attribute
 from safemigrate.postgres.statements import StatementInfo
-
-MIGRATION_ATTRIBUTE = "safemigrate"
-MIGRATION_KEYS = ("lock_timeout", "statement_timeout", "retries", "allow")
 
 
 @dataclass(frozen=True)
@@ -54,50 +50,10 @@ def _first(*values: int | None) -> int | None:
     return next((value for value in values if value is not None), None)
 
 
-def _migration_attribute(migration: Migration) -> tuple[Mapping[str, Any], str]:
-    """Return the migration's ``safemigrate = {...}`` attribute, checked for its shape."""
-    raw = getattr(migration, MIGRATION_ATTRIBUTE, None) or {}
-    where = f"{migration.app_label}.{migration.name}.{MIGRATION_ATTRIBUTE}"
-    if not isinstance(raw, Mapping):
-        raise ConfigurationError(
-            f"{where} must be a dict such as {{'lock_timeout': '1s', 'retries': 10}}."
-        )
-    unknown = sorted(set(raw) - set(MIGRATION_KEYS))
-    if unknown:
-        raise ConfigurationError(
-            f"{where} has unknown keys {unknown}; allowed: {', '.join(MIGRATION_KEYS)}."
-        )
-    return raw, where
-
-
 def migration_overrides(migration: Migration) -> Overrides:
     """Read and validate the migration's ``safemigrate = {...}`` attribute."""
-    raw, where = _migration_attribute(migration)
+    raw, where = migration_attribute(migration)
     return _overrides(raw, lambda key: f"{where}[{key!r}]")
-
-
-def migration_allowances(migration: Migration) -> dict[str, str]:
-    """Read ``safemigrate = {"allow": {"SM109": "reason"}}``: findings the migration accepts.
-
-    This is safemigrate's one escape hatch, and it needs a reason so that a reviewer (and
-    ``grep -rn '"allow"'``) can see why each unsafe operation was accepted.
-    """
-    raw, where = _migration_attribute(migration)
-    allow = raw.get("allow") or {}
-    example = "{'SM109': 'the table holds 40 rows'}"
-    if not isinstance(allow, Mapping):
-        raise ConfigurationError(f"{where}['allow'] must be a dict such as {example}.")
-    for rule_id, reason in allow.items():
-        if rule_id not in RULES:
-            raise ConfigurationError(
-                f"{where}['allow'] names unknown rule {rule_id!r}; rules are SM101 to "
-                f"{max(RULES)} (see docs/rules/index.md)."
-            )
-        if not isinstance(reason, str) or not reason.strip():
-            raise ConfigurationError(
-                f"{where}['allow'][{rule_id!r}] needs a reason, e.g. {example}."
-            )
-    return {str(rule_id): str(reason) for rule_id, reason in allow.items()}
 
 
 def _overrides(raw: Mapping[str, Any], name_of: Callable[[str], str]) -> Overrides:

@@ -1,4 +1,13 @@
-"""Safe forms of dangerous schema changes, as migration operations shaped like Django's own."""
+"""Safe forms of dangerous schema changes, as migration operations shaped like Django's own.
+
+Each operation is re-exported here: migrations import them as ``safemigrate.operations.X``.
+Beside the operations live the two commands that know them: ``fix`` rewrites a migration
+``makemigrations`` wrote into these operations, ``doctor`` finishes or undoes what an
+interrupted one left.
+
+May import: ``backfill/`` (the backfill operations run on its engine), ``postgres/`` and the
+app's face.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 ``Backfill`` is declarative (the values to set, as expressions, and an optional filter);
 ``RunBackfill`` calls a function with each batch, like a batched ``RunPython``. Both run
-their batches through ``safemigrate.backfill.runner``: keyset batches, each committed with its
+their batches through ``safemigrate.backfill``: keyset batches, each committed with its
 checkpoint, so the migration holding them must be non-atomic.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 from django.apps.registry import Apps
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import Q, QuerySet
 
-from safemigrate.backfill import runner
+from safemigrate.backfill import control
 from safemigrate.backfill.batches import Target
+from safemigrate.backfill.operation import BackfillOperation
 from safemigrate.exceptions import BackfillInTransaction, ConfigurationError
 from safemigrate.models import Direction
 
@@ -26,10 +26,8 @@ from safemigrate.models import Direction
 BatchCode = Callable[[Apps, QuerySet[Any]], "int | None"]
 
 
-class BaseBackfill(Operation):
+class BaseBackfill(BackfillOperation):
     """What both backfill forms share: no schema change, batches outside any transaction."""
-
-    reduces_to_sql = False
 
     def __init__(self, model_name: str, *, key: str = "pk") -> None:
         if not isinstance(model_name, str) or not model_name:
@@ -76,19 +74,15 @@ class BaseBackfill(Operation):
         if not self.allow_migrate_model(connection.alias, model):
             return
         target = self.target(state.apps, app_label, direction)
-        runner.execute(self, app_label, connection, target, direction)
+        control.execute(self, app_label, connection, target, direction)
 
     def _atomic_message(self, app_label: str) -> str:
         return (
             f"{self.__class__.__name__} on {app_label}.{self.model_name} cannot run inside a "
             "transaction: each batch commits on its own, with its checkpoint. Fix: set "
             "`atomic = False` on the migration (and keep the backfill in a migration of its "
-            "own). See docs/runner.md."
+            "own). See docs/backfills.md."
         )
-
-    def target(self, apps: Apps, app_label: str, direction: Direction) -> Target | None:
-        """Return what one direction does to each batch, or ``None`` if it does nothing."""
-        raise NotImplementedError
 
     def _target(self, apps: Apps, app_label: str, work: Callable[[QuerySet[Any]], Any]) -> Target:
         model = apps.get_model(app_label, self.model_name)

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, migrations
 
+from safemigrate.analysis.allowances import migration_allowances
 from safemigrate.exceptions import ConfigurationError, ExitCode
-from safemigrate.guard.timeouts import migration_allowances
 from tests.conftest import columns, run_safemigrate
 from tests.test_command import _database_url as database_url
 

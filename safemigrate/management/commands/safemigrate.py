@@ -17,7 +17,7 @@ from django.db.migrations import Migration
 from safemigrate.analysis.formats import render as render_lint
 from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
 from safemigrate.analysis.lint import analyse_before_run, refuse_unsafe, run_analysis
-from safemigrate.backfill import runner
+from safemigrate.backfill import control, runner
 from safemigrate.backfill.listing import backfill_table
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
@@ -245,7 +245,7 @@ class Command(migrate.Command):
             with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
                 token = runner.active_run.set(run)
                 try:
-                    runner.finish_pending(run.connection.alias)
+                    control.finish_pending(run.connection.alias)
                     super().handle(*args, **options)
                 except BaseException as error:
                     code = self._exit_code(error)
@@ -271,7 +271,7 @@ class Command(migrate.Command):
             name = options[f"backfill_{action}"]
             if name:
                 try:
-                    state = runner.request(alias, name, BACKFILL_REQUESTS[action])
+                    state = control.request(alias, name, BACKFILL_REQUESTS[action])
                 except SafemigrateError as error:
                     raise CommandError(str(error), returncode=error.exit_code) from error
                 self.stdout.write(f"Backfill {state.name}: {action} requested ({state.status}).")

@@ -1,0 +1,26 @@
+"""What the engine needs of a backfill operation: its model, its key, and each batch's work.
+
+The backfill operations (``safemigrate.operations.Backfill`` and ``RunBackfill``) subclass
+this. The engine finds them among a migration's operations and rebuilds their work from the
+migration files, without importing the operations package, which imports the engine.
+"""
+
+from __future__ import annotations
+
+from django.apps.registry import Apps
+from django.db.migrations.operations.base import Operation
+
+from safemigrate.backfill.batches import Target
+from safemigrate.models import Direction
+
+
+class BackfillOperation(Operation):
+    """A migration operation that changes rows in batches, never the schema."""
+
+    reduces_to_sql = False
+    model_name: str
+    key: str
+
+    def target(self, apps: Apps, app_label: str, direction: Direction) -> Target | None:
+        """Return what one direction does to each batch, or ``None`` if it does nothing."""
+        raise NotImplementedError
