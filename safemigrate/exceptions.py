@@ -41,6 +41,18 @@ class UnsafeMigration(SafemigrateError):
     exit_code = ExitCode.REFUSED
 
 
+class LintFindings(SafemigrateError):
+    """``--lint`` found error-level findings: the plan is not safe to apply as written."""
+
+    def __init__(self, message: str, report: str) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class LeftoversRemain(SafemigrateError):
+    """``--doctor`` left findings as they were: they still need finishing or undoing."""
+
+
 class AnalysisFailed(SafemigrateError):
     """The analysis before a run broke on an operation; nothing was run."""
 
@@ -92,3 +104,14 @@ class BackfillInTransaction(ConfigurationError):
 
 class BackfillStopped(SafemigrateError):
     """A backfill was cancelled, or failed on a task worker, before it reached its end."""
+
+
+def exit_code_of(error: BaseException) -> int | None:
+    """Return the exit code a run ends with after ``error``; ``None`` if it was interrupted."""
+    if isinstance(error, KeyboardInterrupt):
+        return None
+    if isinstance(error, SafemigrateError):
+        return int(error.exit_code)
+    if isinstance(error, SystemExit):
+        return int(error.code or 0)
+    return int(ExitCode.MIGRATION_FAILED)

@@ -10,12 +10,18 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from safemigrate.analysis.context import AnalysisContext
 from safemigrate.analysis.engine import analyse, live_probe, live_write_rate
+from safemigrate.analysis.formats import render
 from safemigrate.analysis.plan import Selection
 from safemigrate.analysis.report import AnalysisReport
 from safemigrate.analysis.rules import get_rule
 from safemigrate.analysis.tracedb import trace_report
 from safemigrate.conf import conf
-from safemigrate.exceptions import AnalysisFailed, SafemigrateError, UnsafeMigration
+from safemigrate.exceptions import (
+    AnalysisFailed,
+    LintFindings,
+    SafemigrateError,
+    UnsafeMigration,
+)
 
 FORMATS = ("text", "json", "github")
 
@@ -51,6 +57,22 @@ def run_analysis(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) ->
     if options.get("trace"):
         trace_report(connection, report, report.items)
     return report
+
+
+def lint_command(connection: BaseDatabaseWrapper, options: Mapping[str, Any], fmt: str) -> str:
+    """Return ``--lint``'s report in ``fmt``; raise ``LintFindings`` after it if it blocks.
+
+    The report travels on the exception too, so the command prints it before failing.
+    """
+    report = run_analysis(connection, options)
+    text = render(report, fmt)
+    if report.blocking:
+        raise LintFindings(
+            f"{len(report.blocking)} error-level finding(s): rewrite the operations as each "
+            "fix says, or acknowledge them with safemigrate = {'allow': {...}}.",
+            report=text,
+        )
+    return text
 
 
 def analyse_before_run(

@@ -9,12 +9,15 @@ left; ``request`` is the command's and the admin's pause, resume and cancel.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
 from safemigrate.backfill.batches import Target
+from safemigrate.backfill.listing import backfill_table
 from safemigrate.backfill.operation import BackfillOperation
 from safemigrate.backfill.runner import (
     DOCS,
@@ -34,6 +37,13 @@ from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus, D
 from safemigrate.postgres.tables import relation_exists
 
 _WAIT_POLL_S = 0.5
+
+#: ``--backfill-ACTION NAME``: the request each action makes (``None`` lifts a pause).
+BACKFILL_ACTIONS: dict[str, BackfillRequest | None] = {
+    "pause": BackfillRequest.PAUSE,
+    "resume": None,
+    "cancel": BackfillRequest.CANCEL,
+}
 
 
 def enqueue(state: BackfillState, alias: str) -> None:
@@ -151,3 +161,15 @@ def request(alias: str, name: str, action: BackfillRequest | None) -> BackfillSt
         BackfillState.objects.using(alias).filter(pk=state.pk).update(status=BackfillStatus.PENDING)
         enqueue(state, alias)
     return state
+
+
+def backfill_command(alias: str, options: Mapping[str, Any]) -> str | None:
+    """Answer ``--backfills`` or ``--backfill-ACTION NAME``; ``None`` if neither was given."""
+    if options.get("backfills"):
+        return backfill_table(alias)
+    for action, request_made in BACKFILL_ACTIONS.items():
+        name = options.get(f"backfill_{action}")
+        if name:
+            state = request(alias, name, request_made)
+            return f"Backfill {state.name}: {action} requested ({state.status})."
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import OutputWrapper
@@ -20,6 +21,7 @@ class Reporter:
         self.style = style
         self.verbosity = verbosity
         self.line_open = False
+        self.started = time.monotonic()
 
     def write(self, text: str, style: Any = None, *, indent: int = 4) -> None:
         """Write one line, first ending a line left open by "Applying x..."."""
@@ -44,6 +46,18 @@ class Reporter:
         else:
             self.out.write("  ..." + text, style)
         self.line_open = False
+
+    def migration_started(self, verb: str, migration: object) -> None:
+        """Open the line of a migration: "  Applying app.0001_initial..."."""
+        self.started = time.monotonic()
+        self.open_line(f"  {verb} {migration}...")
+
+    def migration_ended(self, fake: bool, attempts: int) -> None:
+        """Close it with its time, and its attempts when it retried."""
+        elapsed = time.monotonic() - self.started
+        retries = f", {attempts} attempts" if attempts > 1 else ""
+        word = "FAKED" if fake else "OK"
+        self.close_line(f" {word} ({elapsed:.2f}s{retries})", self.style.SUCCESS)
 
     def notice(self, text: str) -> None:
         self.write(text, self.style.NOTICE, indent=0)

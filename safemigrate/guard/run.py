@@ -12,6 +12,7 @@ from typing import Any
 
 import django
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.state import ProjectState
@@ -141,6 +142,20 @@ class GuardedRun:
             self.history.deferred = False
             self.history.sync()
         return state
+
+    def failure_message(self, error: DatabaseError) -> str:
+        """Say which migration failed and what of it stays applied."""
+        log = self.current
+        if log is None or log.record.status == Status.SUCCEEDED:
+            return f"safemigrate failed outside any migration: {error}"
+        label = f"{log.record.app_label}.{log.record.name}"
+        kept = (
+            "It was atomic: nothing of it was kept."
+            if log.record.atomic
+            else f"It was not atomic: {len(log.statements)} statement(s) ran before the "
+            "failure and stay applied; see the run history for which."
+        )
+        return f"Migration {label} failed: {error}\n{kept}"
 
     def end(self, status: Status, exit_code: int, error: str = "") -> None:
         self.history.end(status, exit_code, redact(error))

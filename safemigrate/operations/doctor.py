@@ -21,6 +21,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from safemigrate.conf import conf
+from safemigrate.exceptions import LeftoversRemain
 from safemigrate.models import Direction, MigrationRun, Status
 from safemigrate.postgres import catalog
 from safemigrate.postgres.sessions import current_settings, set_settings
@@ -244,3 +245,32 @@ def treat(
         else:
             left += 1
     return left
+
+
+def doctor_command(
+    connection: BaseDatabaseWrapper,
+    write: Callable[[str], None],
+    ask: Callable[[str], str] | None,
+    *,
+    yes: bool = False,
+    undo: bool = False,
+) -> None:
+    """Show every finding and treat it: all at once with ``yes``, else as ``ask`` answers.
+
+    Without ``yes`` and without a way to ask (no terminal), every finding is left as it is.
+    """
+
+    def choose(finding: Finding) -> str:
+        if yes:
+            return "undo" if undo else "finish"
+        if ask is None:
+            return "skip"
+        answer = ask("   [f]inish, [u]ndo or [s]kip? ").strip().lower()[:1]
+        return {"f": "finish", "u": "undo"}.get(answer, "skip")
+
+    left = treat(Doctor(connection).findings(), write, choose)
+    if left:
+        raise LeftoversRemain(
+            f"{left} finding(s) left as they are: rerun with --doctor --yes to finish them "
+            "(or --doctor --yes --undo to undo them)."
+        )

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError
 from django.db import migrations
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.loader import MigrationLoader
@@ -26,7 +25,7 @@ from django.db.models import CheckConstraint, UniqueConstraint
 
 from safemigrate import operations as safe
 from safemigrate.compat import migration_source
-from safemigrate.exceptions import ExitCode
+from safemigrate.exceptions import ConfigurationError
 
 ATOMIC, NON_ATOMIC, CONTRACT, EITHER = "atomic", "non-atomic", "contract", "either"
 #: Operations that run as one short statement, safe in a migration of either kind.
@@ -189,18 +188,22 @@ def group(steps: list[Step]) -> list[tuple[str, list[Operation]]]:
     return groups
 
 
-def rewrite_migration(app_label: str, name: str) -> list[str]:
+def rewrite_migration(app_label: str | None, name: str | None) -> list[str]:
     """Rewrite the migration file in place (plus new files for split steps); return a report."""
+    if not app_label or not name:
+        raise ConfigurationError(
+            "--fix needs the migration to rewrite: manage.py safemigrate --fix app_label "
+            "migration_name"
+        )
     loader = MigrationLoader(None, ignore_no_migrations=True)
     try:
         original = loader.get_migration_by_prefix(app_label, name)
     except (AmbiguityError, KeyError) as error:
-        raise CommandError(str(error), returncode=ExitCode.USAGE) from error
+        raise ConfigurationError(str(error)) from error
     if any(isinstance(op, REFUSED) for op in original.operations):
-        raise CommandError(
+        raise ConfigurationError(
             f"{original.app_label}.{original.name} has RunPython, whose functions --fix cannot "
-            "write back: convert the other operations by hand (see docs/operations/index.md).",
-            returncode=ExitCode.USAGE,
+            "write back: convert the other operations by hand (see docs/operations/index.md)."
         )
     state = loader.project_state((app_label, original.name), at_end=False)
     groups = group(safe_steps(list(original.operations), state, app_label))
