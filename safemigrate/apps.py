@@ -11,4 +11,4 @@ class SafemigrateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        pass
+        from safemigrate import checks  # noqa: F401  (registers the checks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.checks import run_checks
 
 from safemigrate.checks import SETTING_CHECKS, check_django_safemigrate, check_settings
 
@@ -107,3 +108,9 @@ def test_django_safemigrate_installed_warns(settings, tmp_path, monkeypatch):
     [message] = check_django_safemigrate()
     assert message.id == "safemigrate.W001"
     assert "Remove 'django_safemigrate'" in message.hint
+
+
+def test_django_runs_the_checks_once_the_app_is_ready(settings):
+    settings.SAFEMIGRATE = {"LOCK_TIMEOUT": "quick"}
+
+    assert "safemigrate.E003" in {message.id for message in run_checks()}
