@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
-from django.core.checks import Tags, run_checks
 
 from safemigrate.checks import SETTING_CHECKS, check_django_safemigrate, check_settings
+from tests.test_command import ROOT, _database_url
 
 
 def check_ids(settings, value) -> dict[str, str]:
@@ -110,7 +115,22 @@ def test_django_safemigrate_installed_warns(settings, tmp_path, monkeypatch):
     assert "Remove 'django_safemigrate'" in message.hint
 
 
-def test_django_runs_the_checks_once_the_app_is_ready(settings):
-    settings.SAFEMIGRATE = {"LOCK_TIMEOUT": "quick"}
+def test_manage_py_check_runs_them_in_a_fresh_process():
+    """Only the app's ready() registers the checks there: nothing else imports them."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "SAFEMIGRATE_TEST_SETTINGS": json.dumps({"LOCK_TIMEOUT": "quick"}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--tag", "compatibility"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
-    assert "safemigrate.E003" in {message.id for message in run_checks(tags=[Tags.compatibility])}
+    assert result.returncode == 1
+    assert "safemigrate.E003" in result.stderr
