@@ -43,6 +43,10 @@ BAD_VALUES = {
     "BACKFILL_MODE": "celery",
     "BACKFILL_TASK_BACKEND": "",
     "INDEX_PROGRESS_INTERVAL": "often",
+    "LIVE_PROCESS_GATE": "on",
+    "LIVE_PROCESS_WINDOW": 0,
+    "LIVE_PROCESS_WAIT": "until done",
+    "LIVE_PROCESS_HEARTBEAT": "0s",
 }
 
 
@@ -107,3 +111,12 @@ def test_django_safemigrate_installed_warns(settings, tmp_path, monkeypatch):
     [message] = check_django_safemigrate()
     assert message.id == "safemigrate.W001"
     assert "Remove 'django_safemigrate'" in message.hint
+
+
+def test_live_process_window_shorter_than_three_heartbeats_warns(settings):
+    from safemigrate.checks import check_live_process_window
+
+    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "90s", "LIVE_PROCESS_HEARTBEAT": "1min"}
+    assert [m.id for m in check_live_process_window()] == ["safemigrate.W090"]
+    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "3min"}
+    assert check_live_process_window() == []

@@ -104,8 +104,10 @@ def disabled_reason() -> str:
 class Heartbeat:
     """One process's reports: the first at once, then one every ``LIVE_PROCESS_HEARTBEAT``."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, identity: tuple[str, int, datetime] | None = None) -> None:
         self.kind = kind
+        #: (host, pid, start time): this process's, unless a test stands in for another.
+        self.identity = identity or (socket.gethostname(), os.getpid(), STARTED_AT)
         self.shipped: Shipped | None = None
         self.warned = False
         self.stopped = threading.Event()
@@ -146,9 +148,7 @@ class Heartbeat:
                 "VALUES (%s, %s, %s, now(), %s, %s, %s::jsonb, %s) "
                 "ON CONFLICT (host, pid, started_at) DO UPDATE SET seen_at = now()",
                 [
-                    socket.gethostname(),
-                    os.getpid(),
-                    STARTED_AT,
+                    *self.identity,
                     self.kind,
                     shipped.digest,
                     json.dumps(list(shipped.leaves)),

@@ -129,7 +129,7 @@ def operation_phase(operation: Operation) -> tuple[Phase, str]:
     """Return the operation's phase and, when it is post-deploy, why."""
     role = role_of(operation)
     if role.phase == POST:
-        return POST, role.breaks or f"{type(operation).__name__} is a post-deploy step"
+        return POST, role.breaks or f"{type(operation).__name__} declares it post-deploy"
     if type(operation).__name__ != "RunSQL":
         return PRE, ""
     why = next(filter(None, map(sql_breaks, _sql_texts(getattr(operation, "sql", "")))), "")

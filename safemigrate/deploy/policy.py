@@ -28,9 +28,15 @@ class DeployPolicy:
     """Cut the plan for ``--phase pre``; hold post-deploy migrations behind the live gate."""
 
     def __init__(
-        self, phase: str | None, notice: Callable[[str], None], gate: LiveGate | None
+        self,
+        phase: str | None,
+        notice: Callable[[str], None],
+        gate: LiveGate | None,
+        named: bool = False,
     ) -> None:
         self.phase = phase
+        #: Whether the command named a target migration, which ``--phase pre`` must reach.
+        self.named = named
         self.notice = notice
         self.gate = gate
         self.phases: dict[tuple[str, str], MigrationPhase] = {}
@@ -48,8 +54,8 @@ class DeployPolicy:
         if self.phase != "pre" or not plan or any(backwards for _, backwards in plan):
             return plan
         split = split_plan(plan, graph, self.phase_of)
-        app_label, name = targets[0] if len(targets) == 1 else ("", None)
-        refuse_if_stuck(split, None if name is None else (app_label, name))
+        app_label, name = targets[0]
+        refuse_if_stuck(split, (app_label, name) if self.named and name else None)
         if split.held:
             self.notice(held_notice(split))
         return split.pre
@@ -66,4 +72,5 @@ def deploy_policy(options: Mapping[str, Any], notice: Callable[[str], None]) -> 
     gate = None
     if conf.live_process_gate:
         gate = LiveGate(conf.live_process_window_ms, conf.live_process_wait_ms, notice)
-    return DeployPolicy(options.get("phase"), notice, gate)
+    named = options.get("migration_name") not in (None, "zero")
+    return DeployPolicy(options.get("phase"), notice, gate, named)
