@@ -100,8 +100,14 @@ ROLES: dict[str, Role] = {
 
 #: (pattern on SQL, why old code breaks on it): what makes a ``RunSQL`` post-deploy.
 POST_DEPLOY_SQL: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bDROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?(\S+)", re.I), "drops column {0}"),
-    (re.compile(r"^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\S+)", re.I | re.M), "drops table {0}"),
+    (
+        re.compile(r"\bDROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?(\S+)", re.I),
+        "drops column {0}: its data is lost",
+    ),
+    (
+        re.compile(r"^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\S+)", re.I | re.M),
+        "drops table {0}: its data is lost",
+    ),
     (re.compile(r"\bRENAME\s+COLUMN\s+(\S+)", re.I), "renames column {0}"),
     (re.compile(r"^\s*ALTER\s+TABLE\s+(\S+)\s+RENAME\s+TO\b", re.I | re.M), "renames table {0}"),
 )
