@@ -3,8 +3,8 @@
 For every operation: its SQL (rendered by the schema editor in ``collect_sql`` mode, as
 ``sqlmigrate`` does), the tables it touches with their live size, the strongest lock it takes,
 whether it can be reversed, its expand/contract phase, a rough duration, whether it breaks
-running code (and so the migration's deploy phase), and the findings of the analysis engine, which come from one replaceable
-function: ``FINDINGS_SOURCE``.
+running code (and so the migration's deploy phase), and the findings of the analysis
+engine, which come from one replaceable function: ``FINDINGS_SOURCE``.
 """
 
 from __future__ import annotations
