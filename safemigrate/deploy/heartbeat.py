@@ -21,6 +21,7 @@ again without another word; the request path never waits for the database.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -93,6 +94,7 @@ def disabled_reason() -> str:
     try:
         if not conf.live_process_gate:
             return "SAFEMIGRATE['LIVE_PROCESS_GATE'] is off"
+        conf.live_process_heartbeat_ms  # noqa: B018 - a bad one must not kill the thread
     except ConfigurationError as error:
         return str(error)
     # setup_test_environment() gives django.core.mail an outbox; only test runs have one.
@@ -116,7 +118,8 @@ class Heartbeat:
         interval = conf.live_process_heartbeat_ms / 1000
         while not self.stopped.is_set():
             self.beat()
-            connections[router.db_for_write(AppProcess)].close()
+            with contextlib.suppress(Exception):  # hold no connection between beats
+                connections[router.db_for_write(AppProcess)].close()
             self.stopped.wait(interval)
 
     def beat(self) -> bool:

@@ -236,3 +236,8 @@ def test_the_heartbeat_is_silent_on_a_read_only_database(caplog):
             cursor.execute("SET default_transaction_read_only = off")
     assert "read-only transaction" in caplog.records[0].getMessage()
     assert not AppProcess.objects.exists()
+
+
+def test_a_bad_heartbeat_setting_keeps_the_heartbeat_off(settings):
+    settings.SAFEMIGRATE = {"LIVE_PROCESS_HEARTBEAT": "often"}
+    assert "SAFEMIGRATE['LIVE_PROCESS_HEARTBEAT'] must be a duration" in disabled_reason()
