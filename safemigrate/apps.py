@@ -4,7 +4,11 @@ from django.apps import AppConfig
 
 
 class SafemigrateConfig(AppConfig):
-    """Register safemigrate's system checks; nothing else runs at start-up."""
+    """Register safemigrate's system checks and the application processes' heartbeat.
+
+    The heartbeat only connects two signal receivers here; it starts on a process's first
+    request or task (see ``safemigrate.deploy.heartbeat``), never in a shell or a command.
+    """
 
     name = "safemigrate"
     verbose_name = "safemigrate"
@@ -12,3 +16,6 @@ class SafemigrateConfig(AppConfig):
 
     def ready(self) -> None:
         from safemigrate import checks  # noqa: F401  (registers the checks)
+        from safemigrate.deploy import heartbeat
+
+        heartbeat.connect()

@@ -49,6 +49,10 @@ BAD_VALUES = {
     "BACKFILL_MODE": "celery",
     "BACKFILL_TASK_BACKEND": "",
     "INDEX_PROGRESS_INTERVAL": "often",
+    "LIVE_PROCESS_GATE": "on",
+    "LIVE_PROCESS_WINDOW": 0,
+    "LIVE_PROCESS_WAIT": "until done",
+    "LIVE_PROCESS_HEARTBEAT": "0s",
 }
 
 
@@ -134,3 +138,12 @@ def test_manage_py_check_runs_them_in_a_fresh_process():
 
     assert result.returncode == 1
     assert "safemigrate.E003" in result.stderr
+
+
+def test_live_process_window_shorter_than_three_heartbeats_warns(settings):
+    from safemigrate.checks import check_live_process_window
+
+    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "90s", "LIVE_PROCESS_HEARTBEAT": "1min"}
+    assert [m.id for m in check_live_process_window()] == ["safemigrate.W090"]
+    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "3min"}
+    assert check_live_process_window() == []

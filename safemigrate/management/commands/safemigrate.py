@@ -24,6 +24,7 @@ from safemigrate.analysis.lint import analyse_before_run, lint_command, refuse_u
 from safemigrate.backfill import control, runner
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
+from safemigrate.deploy.policy import DeployPolicy, deploy_policy
 from safemigrate.exceptions import ExitCode, LintFindings, SafemigrateError, exit_code_of
 from safemigrate.guard.executor import GuardedExecutor
 from safemigrate.guard.output import Reporter
@@ -125,14 +126,16 @@ class Command(migrate.Command):
                 self.stderr.write(notice)
         if not (options["fake"] or options["allow_unsafe"]):
             refuse_unsafe(analyse_before_run(connection, options))
+        policy = deploy_policy(options, self.reporter.notice)
         self.run = GuardedRun(connection, options, self.reporter)
         try:
-            self._migrate_guarded(self.run, options)
+            self._migrate_guarded(self.run, policy, options)
         except DatabaseError as error:
             raise CommandError(self.run.failure_message(error), returncode=1) from error
 
-    def _migrate_guarded(self, run: GuardedRun, options: Options) -> None:
-        with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
+    def _migrate_guarded(self, run: GuardedRun, policy: DeployPolicy, options: Options) -> None:
+        executor = functools.partial(GuardedExecutor, run=run, policy=policy)
+        with run, migrate_uses_executor(executor):
             token = runner.active_run.set(run)
             try:
                 control.finish_pending(run.connection.alias)
