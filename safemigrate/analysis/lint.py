@@ -9,9 +9,15 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from safemigrate.analysis.context import AnalysisContext
-from safemigrate.analysis.engine import analyse, live_probe, live_write_rate
+from safemigrate.analysis.engine import analyse
 from safemigrate.analysis.formats import render
 from safemigrate.analysis.plan import Selection
+from safemigrate.analysis.probes import (
+    live_index_probe,
+    live_not_null_probe,
+    live_probe,
+    live_write_rate,
+)
 from safemigrate.analysis.report import AnalysisReport
 from safemigrate.analysis.rules import get_rule
 from safemigrate.analysis.tracedb import trace_report
@@ -40,13 +46,16 @@ def selection_from(options: Mapping[str, Any]) -> Selection:
 
 def context_from(connection: BaseDatabaseWrapper, selection: Selection) -> AnalysisContext:
     """Build the context from settings; live statistics unless judging as production."""
+    live = not selection.assume_production
     return AnalysisContext(
         assume_production=selection.assume_production,
         small_table_rows=conf.small_table_rows,
         hot_tables=conf.hot_tables,
-        probe=None if selection.assume_production else live_probe(connection),
+        probe=live_probe(connection) if live else None,
         hot_writes_per_second=conf.hot_writes_per_second,
-        write_rate=None if selection.assume_production else live_write_rate(connection),
+        write_rate=live_write_rate(connection) if live else None,
+        index_probe=live_index_probe(connection) if live else None,
+        not_null_probe=live_not_null_probe(connection) if live else None,
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast, visitors
-from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
+from pglast.enums import AlterTableType, BoolExprType, ConstrType, NullTestType, ObjectType
 
 from safemigrate.analysis.types import is_safe_type_change, type_name, type_sql
 from safemigrate.postgres.locks import LockMode
@@ -61,12 +61,16 @@ class SchemaMemory:
 
     ``column_types`` comes from Django's project state (so ALTER TYPE can tell a widening
     from a rewrite); the NOT NULL bookkeeping recognises the safe pattern of a validated
-    ``CHECK (col IS NOT NULL)`` before ``SET NOT NULL`` (PostgreSQL 12+ then skips the scan).
+    ``CHECK (col IS NOT NULL)`` before ``SET NOT NULL`` (PostgreSQL 12+ then skips the scan),
+    whether the plan's own SQL validated it or ``proves`` finds it in Django's state or the
+    live catalog.
     """
 
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     resolve: Callable[[str, str], str | None] | None = None
-    not_null_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
+    references: Callable[[str, str], str | None] | None = None
+    proves: Callable[[str, str], bool] | None = None
+    not_null_checks: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     proven_not_null: set[tuple[str, str]] = field(default_factory=set)
     #: Constraints added NOT VALID by the migration being read (reset for each migration).
     added_not_valid: set[str] = field(default_factory=set)
@@ -87,6 +91,8 @@ class StatementFacts:
     facts: list[Fact] = field(default_factory=list)
     rewrites: set[str] = field(default_factory=set)
     scans: set[str] = field(default_factory=set)
+    #: Locks the SQL does not show, known from the state (a foreign key's referenced table).
+    more_locks: dict[str, LockMode] = field(default_factory=dict)
     data_change: bool = False
     atomic: bool = True
 
@@ -168,13 +174,21 @@ def _alter_type(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemor
     _hygiene(type_name(new), table, found)
     old = memory.column_type(table, column)
     memory.column_types[(table, column)] = type_sql(new)
+    # PostgreSQL rebuilds a foreign key on the column, locking its referenced table too.
+    referenced = memory.references(table, column) if memory.references else None
+    if referenced:
+        found.more_locks[referenced] = LockMode.ACCESS_EXCLUSIVE
     if old is None or not is_safe_type_change(old, new):
         found.add("alter_column_type", table, column)
         found.rewrites.add(table)
 
 
 def _set_not_null(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
-    if (table, str(cmd.name)) in memory.proven_not_null:
+    column = str(cmd.name)
+    if (table, column) in memory.proven_not_null:
+        return
+    pending = any((table, column) in cols for cols in memory.not_null_checks.values())
+    if not pending and memory.proves is not None and memory.proves(table, column):
         return
     found.add("set_not_null", table, str(cmd.name))
     found.scans.add(table)
@@ -184,9 +198,7 @@ def _validate(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory)
     found.scans.add(table)
     if found.atomic and str(cmd.name) in memory.added_not_valid:
         found.add("validate_in_same_transaction", table, str(cmd.name))
-    proven = memory.not_null_checks.get(str(cmd.name))
-    if proven is not None:
-        memory.proven_not_null.add(proven)
+    memory.proven_not_null |= memory.not_null_checks.pop(str(cmd.name), set())
 
 
 def _add_constraint(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
@@ -201,22 +213,29 @@ def _drop_column(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemo
 
 
 def _check(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> None:
-    column = _not_null_column(c.raw_expr)
-    if column and c.conname:
-        memory.not_null_checks[str(c.conname)] = (table, column)
+    proves = {(table, column) for column in not_null_columns(c.raw_expr)}
     if c.skip_validation and c.conname:
         memory.added_not_valid.add(str(c.conname))
+        memory.not_null_checks[str(c.conname)] = proves
     if not c.skip_validation:
+        memory.proven_not_null |= proves
         found.add("add_check", table, str(c.conname or ""))
         found.scans.add(table)
 
 
-def _not_null_column(expr: Any) -> str | None:
-    """Return the column of ``col IS NOT NULL``, the check that proves NOT NULL."""
+def not_null_columns(expr: Any) -> set[str]:
+    """Return the columns a CHECK expression proves NOT NULL.
+
+    PostgreSQL 12+ skips SET NOT NULL's scan when a validated check implies the column is
+    not null: ``col IS NOT NULL``, alone or as one term of an AND. Any other expression
+    lets a NULL through (a check that is NULL passes), so it proves nothing.
+    """
     if isinstance(expr, ast.NullTest) and expr.nulltesttype == NullTestType.IS_NOT_NULL:
         fields = getattr(expr.arg, "fields", None) or ()
-        return str(fields[-1].sval) if fields else None
-    return None
+        return {str(fields[-1].sval)} if fields else set()
+    if isinstance(expr, ast.BoolExpr) and expr.boolop == BoolExprType.AND_EXPR:
+        return set().union(*(not_null_columns(arg) for arg in expr.args or ()))
+    return set()
 
 
 def _foreign(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> None:
