@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.operations import RunPython, RunSQL
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
@@ -22,7 +23,7 @@ from safemigrate.analysis.context import AnalysisContext, judge
 from safemigrate.analysis.estimate import estimate_seconds
 from safemigrate.analysis.introspection import PlanCatalog
 from safemigrate.analysis.operation_facts import facts_alone, model_state_of, operation_facts
-from safemigrate.analysis.plan import Selection, build_plan, migration_path
+from safemigrate.analysis.plan import PlanItem, Selection, build_plan, migration_path
 from safemigrate.analysis.report import (
     AnalysisReport,
     Finding,
@@ -54,12 +55,15 @@ from safemigrate.postgres.tables import (
 
 
 def analyse(
-    connection: BaseDatabaseWrapper, selection: Selection, ctx: AnalysisContext
+    connection: BaseDatabaseWrapper,
+    selection: Selection,
+    ctx: AnalysisContext,
+    plan: tuple[MigrationExecutor, list[PlanItem]] | None = None,
 ) -> AnalysisReport:
     """Judge the plan ``selection`` describes; see ``plan.build_plan`` for which migrations."""
-    executor, items = build_plan(connection, selection)
-    report = AnalysisReport(assume_production=ctx.assume_production, items=items)
+    executor, items = plan or build_plan(connection, selection)
     loader = executor.loader
+    report = AnalysisReport(assume_production=ctx.assume_production, items=items, loader=loader)
     applied = [key for key in loader.applied_migrations or {} if key in loader.graph.nodes]
     state = (
         ProjectState(real_apps=loader.unmigrated_apps)

@@ -1,19 +1,21 @@
-"""Answer the schema editor's catalog questions from the state the plan has reached.
+"""Answer the schema editor's catalog questions as the plan will have left the database.
 
 Collecting SQL without running it, Django's schema editor still asks the live catalog which
 constraints a table has: to name the constraint behind a ``unique_together`` it drops, or
 the index an unnamed ``RenameIndex`` means. The live catalog describes the database as it is
 *now*; an operation later in the plan, or one being rolled back, meets the database as the
-plan will have left it. So a table whose model the plan has already changed (or created) is
-answered from Django's project state, with the names Django gives what it creates; a table
-the plan has not touched yet is answered by the live catalog, which knows its real names.
+plan will have left it. So for a table whose model the plan has changed, the answer is the
+live catalog with the plan's changes applied: constraints the plan removed are gone, those
+it added are there under the names Django gives them, and the others keep their real names
+(which may not be Django's: renamed by hand, or made by an older Django). Judging for
+production, where the live catalog says nothing, Django's state answers alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -44,8 +46,7 @@ class PlanCatalog:
         self.editor = editor
 
         def get_constraints(cursor: Any, table_name: str) -> Any:
-            simulated = self.constraints(table_name)
-            return live(cursor, table_name) if simulated is None else simulated
+            return self.constraints(table_name, lambda: cast(Constraints, live(cursor, table_name)))
 
         # An instance attribute shadows the method for this connection only, until restored.
         introspection.get_constraints = get_constraints  # type: ignore[method-assign]
@@ -55,24 +56,49 @@ class PlanCatalog:
             del introspection.get_constraints
             self.editor = None
 
-    def constraints(self, table: str) -> Constraints | None:
-        """Return the table's constraints from the state, or None to ask the live catalog."""
-        if self.state is None or self.editor is None:
-            return None
-        model = _rendered(self.state, table)
-        if model is None or self._trusted(model):
-            return None
-        return simulated_constraints(model, self.state, self.editor)
+    def constraints(self, table: str, live: Callable[[], Constraints]) -> Constraints:
+        """Return the table's constraints as the plan has left them so far.
 
-    def _trusted(self, model: Any) -> bool:
-        """Whether the live database still has this model as the plan has it here."""
+        The live catalog's answer, with the plan's changes to the model applied: what the
+        plan removed is gone, what it added is there under Django's name, and the rest
+        keeps its real name.
+        """
+        model = None if self.state is None else _rendered(self.state, table)
+        if model is None or self.editor is None:
+            return live()
+        assert self.state is not None
+        now = simulated_constraints(model, self.state, self.editor)
         if self.live is None:
-            return False
+            return now
         key = (model._meta.app_label, model._meta.model_name)
-        current = self.state.models.get(key) if self.state is not None else None
-        if current is None:
-            return True  # an auto-created table (a many-to-many's): its owner decides
-        return bool(self.live.models.get(key) == current)
+        current = self.state.models.get(key)
+        before = self.live.models.get(key)
+        if current is None or (before is not None and before == current):
+            return live()  # an auto-created table (its owner decides), or one not changed yet
+        old_model = _rendered(self.live, table) if before is not None else None
+        then = simulated_constraints(old_model, self.live, self.editor) if old_model else {}
+        return _apply_changes(live(), then, now)
+
+
+def _signature(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """What a constraint is, whatever its name: its columns and kind."""
+    return (
+        tuple(entry["columns"]),
+        entry["primary_key"],
+        entry["unique"],
+        bool(entry["foreign_key"]),
+        entry["check"],
+        entry["index"],
+    )
+
+
+def _apply_changes(actual: Constraints, then: Constraints, now: Constraints) -> Constraints:
+    """Apply to the live catalog's ``actual`` constraints the change from ``then`` to ``now``."""
+    removed = {_signature(e) for e in then.values()} - {_signature(e) for e in now.values()}
+    kept = {name: e for name, e in actual.items() if _signature(e) not in removed}
+    present = {_signature(e) for e in kept.values()}
+    added = {name: e for name, e in now.items() if _signature(e) not in present}
+    return {**kept, **added}
 
 
 def _rendered(state: ProjectState, table: str) -> Any:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from safemigrate.analysis.sqlfacts import not_null_columns
+from safemigrate.analysis.expressions import not_null_columns
 from safemigrate.postgres.statements import parse
 from safemigrate.postgres.tables import (
     TableStats,

@@ -175,8 +175,12 @@ class AnalysisReport:
     migrations: list[MigrationReport] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     assume_production: bool = False
-    #: The plan it judged (``plan.PlanItem``), which ``--trace`` replays.
+    #: The plan it judged (``plan.PlanItem``), which ``--trace`` replays and the runbook lists.
     items: list[Any] = field(default_factory=list)
+    #: The loader the plan came from: what is applied, and the graph, for the runbook.
+    loader: Any = field(default=None, repr=False)
+    #: Said to the operator when the analysis could not judge a rollback (which runs anyway).
+    warning: str = ""
 
     @property
     def findings(self) -> list[Finding]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast, visitors
-from pglast.enums import AlterTableType, BoolExprType, ConstrType, NullTestType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 
+from safemigrate.analysis.expressions import is_volatile, not_null_columns
 from safemigrate.analysis.types import is_safe_type_change, type_name, type_sql
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.statements import StatementInfo, parse, relation_name
@@ -21,21 +22,6 @@ from safemigrate.postgres.statements import StatementInfo, parse, relation_name
 _AT = AlterTableType
 _C = ConstrType
 
-#: Functions PostgreSQL evaluates per row: a default using one rewrites the table.
-VOLATILE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "clock_timestamp",
-        "timeofday",
-        "nextval",
-        "txid_current",
-        "setseed",
-    }
-)
 _SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 _SMALL_KEY_TYPES = frozenset({"int4", "int2", "serial", "serial4", "smallserial", "serial2"})
 _HYGIENE_TYPES = {
@@ -141,7 +127,7 @@ def _add_column(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemor
     memory.column_types[(table, str(column.colname))] = type_sql(column.typeName)
     _hygiene(name, table, found)
     default = constraints.get(_C.CONSTR_DEFAULT)
-    if name in _SERIAL_TYPES or _C.CONSTR_IDENTITY in constraints or _is_volatile(default):
+    if name in _SERIAL_TYPES or _C.CONSTR_IDENTITY in constraints or is_volatile(default):
         found.add("add_column_volatile_default", table, str(column.colname))
         found.rewrites.add(table)
     generated = constraints.get(_C.CONSTR_GENERATED)
@@ -153,19 +139,6 @@ def _add_column(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemor
         found.add("add_column_not_null_no_default", table, str(column.colname))
     for constraint in constraints.values():
         _constraint(table, constraint, found, memory)
-
-
-def _is_volatile(default: Any) -> bool:
-    if default is None or default.raw_expr is None:
-        return False
-    names: list[str] = []
-
-    class _Calls(visitors.Visitor):
-        def visit_FuncCall(self, ancestors: Any, node: Any) -> None:
-            names.append(str(node.funcname[-1].sval).lower())
-
-    _Calls()(default.raw_expr)
-    return any(name in VOLATILE_FUNCTIONS for name in names)
 
 
 def _alter_type(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
@@ -221,21 +194,6 @@ def _check(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> N
         memory.proven_not_null |= proves
         found.add("add_check", table, str(c.conname or ""))
         found.scans.add(table)
-
-
-def not_null_columns(expr: Any) -> set[str]:
-    """Return the columns a CHECK expression proves NOT NULL.
-
-    PostgreSQL 12+ skips SET NOT NULL's scan when a validated check implies the column is
-    not null: ``col IS NOT NULL``, alone or as one term of an AND. Any other expression
-    lets a NULL through (a check that is NULL passes), so it proves nothing.
-    """
-    if isinstance(expr, ast.NullTest) and expr.nulltesttype == NullTestType.IS_NOT_NULL:
-        fields = getattr(expr.arg, "fields", None) or ()
-        return {str(fields[-1].sval)} if fields else set()
-    if isinstance(expr, ast.BoolExpr) and expr.boolop == BoolExprType.AND_EXPR:
-        return set().union(*(not_null_columns(arg) for arg in expr.args or ()))
-    return set()
 
 
 def _foreign(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> None:

@@ -288,12 +288,28 @@ def test_a_broken_analysis_names_the_escape_hatch(unsafe, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("cannot render")
 
-    monkeypatch.setattr("safemigrate.analysis.lint.run_analysis", broken)
+    monkeypatch.setattr("safemigrate.analysis.lint.judge", broken)
     with pytest.raises(CommandError) as raised:
         run_safemigrate("scenarioapp")
     assert raised.value.returncode == ExitCode.REFUSED
     assert "RuntimeError: cannot render" in str(raised.value)
     assert "--allow-unsafe" in str(raised.value)
+    code, message = lint("scenarioapp")
+    assert code == 1
+    assert "could not analyse the plan: RuntimeError: cannot render" in message
+
+
+def test_a_broken_analysis_never_refuses_a_rollback(unsafe, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot render")
+
+    monkeypatch.setattr("safemigrate.analysis.lint.judge", broken)
+    output = run_safemigrate("scenarioapp", "zero", verbosity=0)
+    assert "could not analyse this rollback (RuntimeError: cannot render)" in output.err
+    assert "a rollback is never refused" in output.err
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('scenarioapp_item')")
+        assert cursor.fetchone() == (None,)
 
 
 def test_lint_judges_how_a_forward_migration_would_be_rolled_back(scenario):
