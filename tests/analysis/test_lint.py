@@ -327,3 +327,21 @@ def test_lint_judges_how_a_forward_migration_would_be_rolled_back(scenario):
     text = run_safemigrate("scenarioapp", lint=True).out
     assert "rolling it back:" in text
     assert "SM107" in text.split("rolling it back:")[1]
+
+
+def test_set_not_null_proven_by_a_validated_check_in_the_live_catalog(scenario):
+    scenario("notnull")
+    run_safemigrate("scenarioapp", "0002", verbosity=0)
+    report = _json("scenarioapp")
+    (operation,) = report["migrations"][0]["operations"]
+    assert "SET NOT NULL" in operation["statements"][0]["sql"]
+    assert operation["findings"] == [], "the validated check already proves it: no scan"
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE scenarioapp_item DROP CONSTRAINT item_note_nn")
+        cursor.execute(
+            "ALTER TABLE scenarioapp_item ADD CONSTRAINT item_note_nn "
+            "CHECK (note IS NOT NULL) NOT VALID"
+        )
+    report = _json("scenarioapp")
+    findings = report["migrations"][0]["operations"][0]["findings"]
+    assert [f["rule"] for f in findings] == ["SM103"], "a NOT VALID check proves nothing"
