@@ -23,12 +23,8 @@ def knows(state: ProjectState, table: str, column: str | None = None) -> bool:
     for model in state.models.values():
         if table_of(model) != table:
             continue
-        if column is None:
+        if column is None or any(_column(model, name) == column for name in model.fields):
             return True
-        for name, field in model.fields.items():
-            attname = f"{name}_id" if field.many_to_one or field.one_to_one else name
-            if (field.db_column or attname) == column:
-                return True
     return False
 
 
