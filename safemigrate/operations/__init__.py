@@ -17,6 +17,7 @@ app's face.
 
 from __future__ import annotations
 
+from safemigrate.operations.altering import AlterFieldSafely
 from safemigrate.operations.backfill import Backfill, RunBackfill
 from safemigrate.operations.columns import AddFieldSafely, SafeAddNotNull, SetNotNull
 from safemigrate.operations.constraints import (
@@ -48,6 +49,7 @@ __all__ = [
     "AddIndexToPartitionedTable",
     "AddUniqueConstraintConcurrently",
     "AlterDbDefault",
+    "AlterFieldSafely",
     "Backfill",
     "DeleteModelFromDatabase",
     "DeleteModelFromState",

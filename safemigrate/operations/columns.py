@@ -91,14 +91,14 @@ def unique_key_name(table: str, column: str) -> str:
     return f"{table[:table_chars]}_{column[:column_chars]}_key"
 
 
-def _integer_pk(model: Any) -> str:
-    """Return the primary key column the backfill walks; it must be an integer."""
+def integer_pk(model: Any) -> str:
+    """Return the primary key column ``backfill_default`` walks; it must be an integer."""
     pk = model._meta.pk
     if pk.get_internal_type() not in ("AutoField", "BigAutoField", "SmallAutoField") and (
         "Integer" not in pk.get_internal_type()
     ):
         raise NotSupportedError(
-            f"AddFieldSafely fills a volatile default in batches by integer primary key, and "
+            f"safemigrate fills a column's new default in batches by integer primary key, and "
             f"{model._meta.label} has a {pk.get_internal_type()}: add the column nullable, "
             "backfill it, then use SetNotNull. See docs/operations/columns.md."
         )
@@ -221,7 +221,7 @@ class AddFieldSafely(NonAtomicOperation, AddField):
         alter_table(
             schema_editor, table, f"ALTER COLUMN {quote(column)} SET DEFAULT {default_sql}", params
         )
-        backfill_default(schema_editor, table, column, _integer_pk(model))
+        backfill_default(schema_editor, table, column, integer_pk(model))
         checkpoint(schema_editor, type(self).__name__, "backfill")
         if not field.null:
             set_not_null(schema_editor, table, column)

@@ -150,7 +150,8 @@ class AddUniqueConstraintConcurrently(NonAtomicOperation, AddConstraint):
         if constraint_exists(schema_editor, table, name):
             return
         build_index(schema_editor, table, name, self._index_sql(model, schema_editor), operation)
-        add_unique_using_index(schema_editor, table, name, constraint.deferrable)
+        deferred = schema_editor._deferrable_constraint_sql(constraint.deferrable)  # type: ignore[attr-defined]
+        add_unique_using_index(schema_editor, table, name, deferred)
 
     def _index_sql(self, model: Any, schema_editor: Any) -> Any:
         constraint: Any = self.constraint
@@ -183,16 +184,14 @@ class AddUniqueConstraintConcurrently(NonAtomicOperation, AddConstraint):
 
 
 def add_unique_using_index(
-    schema_editor: Editor, table: str, name: str, deferrable: Any = None
+    schema_editor: Editor, table: str, name: str, deferred: str = ""
 ) -> None:
-    """Make the unique index ``name`` the unique constraint ``name``: a catalog change."""
-    editor: Any = schema_editor
-    deferred = editor._deferrable_constraint_sql(deferrable)
-    alter_table(
-        schema_editor,
-        table,
-        f"ADD CONSTRAINT {quote(name)} UNIQUE USING INDEX {quote(name)}{deferred}",
-    )
+    """Make the unique index ``name`` the unique constraint ``name``: a catalog change.
+
+    ``deferred`` is Django's SQL for the constraint's ``deferrable`` (`` DEFERRABLE ...``).
+    """
+    change = f"ADD CONSTRAINT {quote(name)} UNIQUE USING INDEX {quote(name)}{deferred}"
+    alter_table(schema_editor, table, change)
 
 
 class AddConstraintNotValid(SafeOperation, postgres_operations.AddConstraintNotValid):

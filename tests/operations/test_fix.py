@@ -80,11 +80,11 @@ def test_rewritten_migrations_give_the_same_schema(fixable: Path) -> None:
     names = sorted(path.name for path in fixable.glob("0*.py"))
     assert names == [
         "0001_initial.py",
+        "0002_1_changes.py",
         "0002_changes.py",
-        "0002_changes_1.py",
         "0003_author_email.py",
     ]
-    second = (fixable / "0002_changes_1.py").read_text()
+    second = (fixable / "0002_1_changes.py").read_text()
     assert "import safemigrate.operations\n" in second
     assert "safemigrate.operations.RemoveFieldFromState(" in second
     assert "atomic = False" in second
