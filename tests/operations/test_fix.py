@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +20,16 @@ from tests.conftest import run_safemigrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SCENARIOS = Path(__file__).parents[1] / "scenarios"
 TABLES = ["scenarioapp_author", "scenarioapp_item"]
 
 
 @pytest.fixture
-def fixable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: Any, settings: Any) -> Path:
-    """A copy of the ``fixable`` scenario in an importable temporary package, never the real one."""
-    package = f"fixable_{uuid.uuid4().hex[:8]}"
-    shutil.copytree(SCENARIOS / "fixable", tmp_path / package)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    settings.MIGRATION_MODULES = {**settings.MIGRATION_MODULES, "scenarioapp": package}
-    return tmp_path / package
+def fixable(copy_scenario: Callable[[str], Path]) -> Path:
+    return copy_scenario("fixable")
 
 
 def reset() -> None:
+    """Drop the scenario's tables and forget its migrations, for a fresh start."""
     with connection.cursor() as cursor:
         for table in TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table} CASCADE")

@@ -5,8 +5,7 @@ type change is kept, and the report says so and where the manual path is."""
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -20,28 +19,14 @@ from django.db.migrations.graph import MigrationGraph
 
 from tests import catalog
 from tests.conftest import run_safemigrate
-from tests.operations.test_fix import SCENARIOS, final_state, forget_modules
+from tests.operations.test_fix import TABLES, final_state, forget_modules, reset
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TABLES = ["scenarioapp_author", "scenarioapp_item"]
-
 
 @pytest.fixture
-def fixalter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: Any, settings: Any) -> Path:
-    """A copy of the ``fixalter`` scenario in an importable temporary package."""
-    package = f"fixalter_{uuid.uuid4().hex[:8]}"
-    shutil.copytree(SCENARIOS / "fixalter", tmp_path / package)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    settings.MIGRATION_MODULES = {**settings.MIGRATION_MODULES, "scenarioapp": package}
-    return tmp_path / package
-
-
-def reset() -> None:
-    with connection.cursor() as cursor:
-        for table in TABLES:
-            cursor.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
-        cursor.execute("DELETE FROM django_migrations WHERE app = 'scenarioapp'")
+def fixalter(copy_scenario: Callable[[str], Path]) -> Path:
+    return copy_scenario("fixalter")
 
 
 def migrate_with_rows(target: str, **options: Any) -> dict[str, Any]:
