@@ -26,6 +26,7 @@ from safemigrate.operations.base import (
 )
 from safemigrate.operations.columns import backfill_default, integer_pk
 from safemigrate.operations.constraints import (
+    FK_SUFFIX,
     add_unique_using_index,
     constraint_exists,
     set_not_null,
@@ -216,9 +217,8 @@ def _kept_foreign_key(editor: Any, old_model: Any, old: Any, model: Any, new: An
     foreign key field changes at all): it stays as it is, checked all along."""
     if not (old.remote_field and old.db_constraint and new.remote_field and new.db_constraint):
         return None
-    suffix = "_fk_%(to_table)s_%(to_column)s"
-    before = editor._create_fk_sql(old_model, old, suffix)
-    after = editor._create_fk_sql(model, new, suffix)
+    before = editor._create_fk_sql(old_model, old, FK_SUFFIX)
+    after = editor._create_fk_sql(model, new, FK_SUFFIX)
     return _name_of(after) if str(before) == str(after) else None
 
 

@@ -27,7 +27,7 @@ from django.db.backends.ddl_references import Statement
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from safemigrate.postgres.tables import quote_identifier, quote_relation, sibling
+from safemigrate.postgres.tables import quote_relation, sibling
 
 T = TypeVar("T")
 #: Short names for the types of Django's operation contract, so each signature reads in a line.
@@ -56,8 +56,8 @@ class SafeOperation(Operation):
     """The skeleton of a safe operation: what every one checks the same way.
 
     List it first, before the Django operation it refines, as Django lists its
-    ``NotInTransactionMixin``: ``class AddIndexConcurrently(SafeOperation,
-    postgres_operations.AddIndexConcurrently)``.
+    ``NotInTransactionMixin``: ``class AddConstraintNotValid(SafeOperation,
+    postgres_operations.AddConstraintNotValid)``.
     """
 
     # Set in ``__init__`` by the operations on a model (and a field); declared for mypy.
@@ -143,11 +143,6 @@ def execute(schema_editor: Editor, sql: str | Statement, params: Any = ()) -> No
 def alter_table(schema_editor: Editor, table: str, change: str, params: Any = ()) -> None:
     """Run ``ALTER TABLE <table> <change>``, the table quoted as a relation."""
     execute(schema_editor, f"ALTER TABLE {quote_relation(table)} {change}", params)
-
-
-def quote(name: str) -> str:
-    """Quote a column's or a constraint's name, exactly as written."""
-    return quote_identifier(name)
 
 
 def name_fragment(*words: str) -> str:

@@ -26,7 +26,6 @@ from safemigrate.operations.base import (
     execute,
     logger,
     probe,
-    quote,
     server_version,
 )
 from safemigrate.operations.constraints import (
@@ -37,7 +36,7 @@ from safemigrate.operations.constraints import (
 )
 from safemigrate.operations.indexes import build_index, concurrently
 from safemigrate.postgres import catalog
-from safemigrate.postgres.tables import quote_relation, split_relation
+from safemigrate.postgres.tables import quote_identifier, quote_relation, split_relation
 
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 FAST_DEFAULT_VERSION = 110000
@@ -124,7 +123,7 @@ def backfill_default(schema_editor: Editor, table: str, column: str, pk: str) ->
     walk the primary key, so a row updated meanwhile by the application is still found; rows
     inserted after the default was set already have a value.
     """
-    qtable, qcolumn, qpk = quote_relation(table), quote(column), quote(pk)
+    qtable, qcolumn, qpk = quote_relation(table), quote_identifier(column), quote_identifier(pk)
     # One batch: a primary-key range, bounded by LIMIT too so it reads as one batch.
     sql = (
         f"UPDATE {qtable} SET {qcolumn} = DEFAULT WHERE {qpk} IN ("
@@ -190,7 +189,7 @@ class AddFieldSafely(NonAtomicOperation, AddField):
             alter_table(
                 schema_editor,
                 table,
-                f"ADD COLUMN IF NOT EXISTS {quote(column)} {definition}",
+                f"ADD COLUMN IF NOT EXISTS {quote_identifier(column)} {definition}",
                 params,
             )
             checkpoint(schema_editor, type(self).__name__, "add column")
@@ -212,14 +211,19 @@ class AddFieldSafely(NonAtomicOperation, AddField):
         if volatile or field.has_db_default() or schema_editor.effective_default(field) is None:
             return
         alter_table(
-            schema_editor, model._meta.db_table, f"ALTER COLUMN {quote(field.column)} DROP DEFAULT"
+            schema_editor,
+            model._meta.db_table,
+            f"ALTER COLUMN {quote_identifier(field.column)} DROP DEFAULT",
         )
 
     def _fill_volatile(self, schema_editor: Editor, model: Any, field: Any) -> None:
         table, column = model._meta.db_table, field.column
         default_sql, params = schema_editor.db_default_sql(field)
         alter_table(
-            schema_editor, table, f"ALTER COLUMN {quote(column)} SET DEFAULT {default_sql}", params
+            schema_editor,
+            table,
+            f"ALTER COLUMN {quote_identifier(column)} SET DEFAULT {default_sql}",
+            params,
         )
         backfill_default(schema_editor, table, column, integer_pk(model))
         checkpoint(schema_editor, type(self).__name__, "backfill")
@@ -261,7 +265,7 @@ class AddFieldSafely(NonAtomicOperation, AddField):
         if field.many_to_many:
             super().database_backwards(app_label, schema_editor, from_state, to_state)
             return
-        change = f"DROP COLUMN IF EXISTS {quote(field.column)} CASCADE"
+        change = f"DROP COLUMN IF EXISTS {quote_identifier(field.column)} CASCADE"
         alter_table(schema_editor, model._meta.db_table, change)
 
     def describe(self) -> str:
@@ -314,7 +318,9 @@ class SetNotNull(NonAtomicOperation, AlterField):
         if model := self.routed_model(app_label, schema_editor, to_state, in_transaction=True):
             column = model._meta.get_field(self.name).column
             alter_table(
-                schema_editor, model._meta.db_table, f"ALTER COLUMN {quote(column)} DROP NOT NULL"
+                schema_editor,
+                model._meta.db_table,
+                f"ALTER COLUMN {quote_identifier(column)} DROP NOT NULL",
             )
 
     def describe(self) -> str:

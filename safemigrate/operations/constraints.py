@@ -27,11 +27,10 @@ from safemigrate.operations.base import (
     checkpoint,
     execute,
     probe,
-    quote,
 )
 from safemigrate.operations.indexes import build_index, concurrently, drop_index
 from safemigrate.postgres import catalog
-from safemigrate.postgres.tables import split_relation
+from safemigrate.postgres.tables import quote_identifier, split_relation
 
 MAX_NAME = 63
 #: The suffix Django names a field's foreign key constraint with.
@@ -44,7 +43,7 @@ def constraint_exists(schema_editor: Editor, table: str, name: str) -> bool:
 
 def validate_constraint(schema_editor: Editor, table: str, name: str) -> None:
     """Check existing rows against a NOT VALID constraint without blocking writes."""
-    alter_table(schema_editor, table, f"VALIDATE CONSTRAINT {quote(name)}")
+    alter_table(schema_editor, table, f"VALIDATE CONSTRAINT {quote_identifier(name)}")
 
 
 def not_null_check_name(table: str, column: str) -> str:
@@ -69,17 +68,16 @@ def set_not_null(schema_editor: Editor, table: str, column: str) -> None:
     check = not_null_check_name(table, column)
     if info is not None and info[0]:
         if not constraint_exists(schema_editor, table, check):
+            not_null = f"CHECK ({quote_identifier(column)} IS NOT NULL) NOT VALID"
             alter_table(
-                schema_editor,
-                table,
-                f"ADD CONSTRAINT {quote(check)} CHECK ({quote(column)} IS NOT NULL) NOT VALID",
+                schema_editor, table, f"ADD CONSTRAINT {quote_identifier(check)} {not_null}"
             )
             checkpoint(schema_editor, operation, "add check not valid")
         validate_constraint(schema_editor, table, check)
         checkpoint(schema_editor, operation, "validate check")
-        alter_table(schema_editor, table, f"ALTER COLUMN {quote(column)} SET NOT NULL")
+        alter_table(schema_editor, table, f"ALTER COLUMN {quote_identifier(column)} SET NOT NULL")
         checkpoint(schema_editor, operation, "set not null")
-    alter_table(schema_editor, table, f"DROP CONSTRAINT IF EXISTS {quote(check)}")
+    alter_table(schema_editor, table, f"DROP CONSTRAINT IF EXISTS {quote_identifier(check)}")
 
 
 def add_foreign_key(schema_editor: Any, model: Any, field: Any, operation: str) -> None:
@@ -99,7 +97,7 @@ def add_foreign_key(schema_editor: Any, model: Any, field: Any, operation: str) 
 
 def drop_constraint(schema_editor: Editor, table: str, name: str) -> None:
     """Drop a constraint if it is there: a catalog change, under a moment's lock."""
-    alter_table(schema_editor, table, f"DROP CONSTRAINT IF EXISTS {quote(name)}")
+    alter_table(schema_editor, table, f"DROP CONSTRAINT IF EXISTS {quote_identifier(name)}")
 
 
 def _nulls(constraint: Any) -> str:
@@ -190,8 +188,10 @@ def add_unique_using_index(
 
     ``deferred`` is Django's SQL for the constraint's ``deferrable`` (`` DEFERRABLE ...``).
     """
-    change = f"ADD CONSTRAINT {quote(name)} UNIQUE USING INDEX {quote(name)}{deferred}"
-    alter_table(schema_editor, table, change)
+    quoted = quote_identifier(name)
+    alter_table(
+        schema_editor, table, f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted}{deferred}"
+    )
 
 
 class AddConstraintNotValid(SafeOperation, postgres_operations.AddConstraintNotValid):

@@ -6,13 +6,8 @@ from typing import Any, cast
 
 from django.db.migrations.operations import AlterField
 
-from safemigrate.operations.base import (
-    Editor,
-    SafeOperation,
-    State,
-    alter_table,
-    quote,
-)
+from safemigrate.operations.base import Editor, SafeOperation, State, alter_table
+from safemigrate.postgres.tables import quote_identifier
 
 
 class AlterDbDefault(SafeOperation, AlterField):
@@ -50,7 +45,7 @@ class AlterDbDefault(SafeOperation, AlterField):
         alter_table(
             schema_editor,
             model._meta.db_table,
-            f"ALTER COLUMN {quote(new.column)} {change}",
+            f"ALTER COLUMN {quote_identifier(new.column)} {change}",
             params,
         )
 

@@ -13,9 +13,10 @@ from typing import Any
 from django.db.migrations.operations import RemoveField
 from django.db.models import Field
 
-from safemigrate.operations.base import Editor, SafeOperation, State, alter_table, probe, quote
+from safemigrate.operations.base import Editor, SafeOperation, State, alter_table, probe
 from safemigrate.operations.constraints import set_not_null
 from safemigrate.postgres import catalog
+from safemigrate.postgres.tables import quote_identifier
 
 
 class RemoveFieldFromState(SafeOperation, RemoveField):
@@ -36,7 +37,9 @@ class RemoveFieldFromState(SafeOperation, RemoveField):
         info = probe(schema_editor, catalog.column_info, table, column, default=(False, False))
         if info is not None and not info[0] and not info[1]:
             # Still NOT NULL without a database default: the new code's inserts would fail.
-            alter_table(schema_editor, table, f"ALTER COLUMN {quote(column)} DROP NOT NULL")
+            alter_table(
+                schema_editor, table, f"ALTER COLUMN {quote_identifier(column)} DROP NOT NULL"
+            )
 
     def database_backwards(
         self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
@@ -80,7 +83,7 @@ class RemoveFieldFromDatabase(SafeOperation):
         self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
         if model := self.routed_model(app_label, schema_editor, from_state):
-            column = quote(self._column(model).column)
+            column = quote_identifier(self._column(model).column)
             alter_table(
                 schema_editor, model._meta.db_table, f"DROP COLUMN IF EXISTS {column} CASCADE"
             )
@@ -94,7 +97,7 @@ class RemoveFieldFromDatabase(SafeOperation):
         remote: Any = field.remote_field
         if remote and isinstance(remote.model, str):
             remote.model = to_state.apps.get_model(remote.model)
-        column = f"{quote(field.column)} {field.db_type(schema_editor.connection)} NULL"
+        column = f"{quote_identifier(field.column)} {field.db_type(schema_editor.connection)} NULL"
         alter_table(schema_editor, model._meta.db_table, f"ADD COLUMN IF NOT EXISTS {column}")
 
     def describe(self) -> str:

@@ -264,7 +264,7 @@ def part_name(name: str, number: int) -> str:
     ``0002_changes``): never a name that ``name`` is a prefix of, so ``migrate app
     0002_changes`` still finds the original exactly, and sorted before it."""
     prefix, _, rest = name.partition("_")
-    return f"{prefix}_{number}_{rest}" if rest else f"{name}_part{number}"
+    return f"{prefix}_{number}_{rest}" if rest else f"part{number}_{name}"
 
 
 def _write(original: Any, groups: list[tuple[str, list[Operation]]]) -> list[str]:

@@ -27,12 +27,11 @@ from safemigrate.operations.base import (
     index_relation,
     name_fragment,
     probe,
-    quote,
     server_version,
 )
 from safemigrate.operations.indexes import build_index, concurrently
 from safemigrate.postgres import catalog
-from safemigrate.postgres.tables import quote_relation, sibling, split_relation
+from safemigrate.postgres.tables import quote_identifier, quote_relation, sibling, split_relation
 
 MAX_NAME = 63
 DETACH_CONCURRENTLY_VERSION = 140000
@@ -49,7 +48,7 @@ def partition_index_name(partition: str, index: str) -> str:
 
 def _retarget(statement: Statement, template: str, name: str, table: str) -> Statement:
     """``statement`` (a ``CREATE INDEX``) for index ``name`` on ``table`` instead."""
-    parts = dict(statement.parts, name=quote(name), table=quote_relation(table))
+    parts = dict(statement.parts, name=quote_identifier(name), table=quote_relation(table))
     return Statement(template, **parts)
 
 

@@ -13,10 +13,13 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, models
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.loader import MigrationLoader
 
+from safemigrate.operations import AlterFieldSafely
+from safemigrate.operations.fix import part_name
 from tests import catalog
 from tests.conftest import run_safemigrate
 from tests.operations.test_fix import TABLES, final_state, forget_modules, reset
@@ -114,3 +117,21 @@ def test_unique_foreign_key_and_not_null(fixalter: Path) -> None:
     assert catalog.constraints("scenarioapp_item").keys() == {"scenarioapp_item_pkey"}
     run_safemigrate("scenarioapp", "0003_constraints")
     assert catalog.schema(TABLES) == original_schema
+
+
+def test_alter_field_safely_refuses_a_type_change(fixalter: Path) -> None:
+    state = MigrationLoader(None).project_state(("scenarioapp", "0001_initial"))
+    operation = AlterFieldSafely("item", "qty", models.BigIntegerField())
+    after = state.clone()
+    operation.state_forwards("scenarioapp", after)
+
+    with (
+        connection.schema_editor(collect_sql=True, atomic=False) as editor,
+        pytest.raises(ValueError, match=r"cannot change the column's type: .*type-changes\.md"),
+    ):
+        operation.database_forwards("scenarioapp", editor, state, after)
+
+
+def test_split_off_migrations_never_extend_the_original_name() -> None:
+    assert part_name("0002_changes", 1) == "0002_1_changes"
+    assert part_name("custom", 2) == "part2_custom"
