@@ -51,6 +51,11 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E046", "BACKFILL_MODE", "backfill_mode"),
     ("safemigrate.E047", "BACKFILL_TASK_BACKEND", "backfill_task_backend"),
     ("safemigrate.E060", "INDEX_PROGRESS_INTERVAL", "index_progress_interval_ms"),
+    ("safemigrate.E100", "BACKUP", "backup"),
+    ("safemigrate.E101", "BACKUP_DIR", "backup_dir"),
+    ("safemigrate.E102", "BACKUP_SCOPE", "backup_scope"),
+    ("safemigrate.E103", "BACKUP_KEEP", "backup_keep"),
+    ("safemigrate.E104", "PG_DUMP", "pg_dump"),
 )
 
 
@@ -188,5 +193,27 @@ def check_backfill_sizes(
             f"BACKFILL_MAX_BATCH_SIZE ({largest}); batches start at {largest}.",
             hint="Lower BACKFILL_BATCH_SIZE or raise BACKFILL_MAX_BATCH_SIZE.",
             id="safemigrate.W040",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_backup_folder(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """A backup before every run needs a folder to go to."""
+    try:
+        backup, folder = conf.backup, conf.backup_dir
+    except ConfigurationError:
+        return []  # Reported by check_settings.
+    if not backup or folder is not None:
+        return []
+    return [
+        Error(
+            "SAFEMIGRATE['BACKUP'] is True but SAFEMIGRATE['BACKUP_DIR'] is not set: every "
+            "run would stop before applying anything, with no folder to back up into.",
+            hint="Set BACKUP_DIR to an absolute path on a disk with room for the backups, "
+            "or set BACKUP to False. See docs/backups.md.",
+            id="safemigrate.E105",
         )
     ]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from safemigrate.checks import SETTING_CHECKS, check_django_safemigrate, check_settings
+from safemigrate.checks import (
+    SETTING_CHECKS,
+    check_backup_folder,
+    check_django_safemigrate,
+    check_settings,
+)
 
 
 def check_ids(settings, value) -> dict[str, str]:
@@ -43,6 +48,11 @@ BAD_VALUES = {
     "BACKFILL_MODE": "celery",
     "BACKFILL_TASK_BACKEND": "",
     "INDEX_PROGRESS_INTERVAL": "often",
+    "BACKUP": "yes",
+    "BACKUP_DIR": "backups",
+    "BACKUP_SCOPE": "schema",
+    "BACKUP_KEEP": 0,
+    "PG_DUMP": "pg_dump",
 }
 
 
@@ -107,3 +117,14 @@ def test_django_safemigrate_installed_warns(settings, tmp_path, monkeypatch):
     [message] = check_django_safemigrate()
     assert message.id == "safemigrate.W001"
     assert "Remove 'django_safemigrate'" in message.hint
+
+
+def test_backup_without_a_folder_is_an_error(settings):
+    settings.SAFEMIGRATE = {"BACKUP": True}
+    [message] = check_backup_folder()
+    assert message.id == "safemigrate.E105"
+    assert "BACKUP_DIR" in message.hint
+    settings.SAFEMIGRATE = {"BACKUP": True, "BACKUP_DIR": "/var/backups/app"}
+    assert check_backup_folder() == []
+    settings.SAFEMIGRATE = {"BACKUP": "yes"}
+    assert check_backup_folder() == [], "reported as safemigrate.E100"

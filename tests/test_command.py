@@ -192,6 +192,10 @@ def test_history_stores_no_connection_secrets(scenario):
         "statement_timeout",
         "retries",
         "verbosity",
+        "backup",
+        "no_backup",
+        "backup_scope",
+        "rollback",
     }
 
 

@@ -31,10 +31,12 @@ ALLOWED: dict[str, set[str]] = {
     "backfill": FOUNDATION | {"guard"},
     "operations": FOUNDATION | {"backfill"},
     "review": FOUNDATION | {"analysis"},
+    "recovery": FOUNDATION | {"guard", "analysis", "backfill"},
     "admin": FOUNDATION | {"review", "backfill"},
     "checks": FOUNDATION,
     "apps": {"checks"},
-    "management": FOUNDATION | {"guard", "analysis", "backfill", "operations", "review"},
+    "management": FOUNDATION
+    | {"guard", "analysis", "backfill", "operations", "review", "recovery"},
 }
 
 MAX_MODULE_LINES = 400

@@ -17,17 +17,30 @@ from safemigrate.conf.analysis import AnalysisSettings
 from safemigrate.conf.backfill import BackfillSettings
 from safemigrate.conf.guard import GuardSettings, TablePolicy
 from safemigrate.conf.operations import OperationSettings
+from safemigrate.conf.recovery import RecoverySettings
 from safemigrate.conf.review import ReviewSettings
 from safemigrate.conf.values import parse_count, parse_duration, user_settings
 
-GROUPS = (GuardSettings, AnalysisSettings, ReviewSettings, BackfillSettings, OperationSettings)
+GROUPS = (
+    GuardSettings,
+    AnalysisSettings,
+    ReviewSettings,
+    BackfillSettings,
+    OperationSettings,
+    RecoverySettings,
+)
 
 #: Every setting with its default, in the order the docs list them.
 DEFAULTS: dict[str, Any] = {key: value for group in GROUPS for key, value in group.DEFAULTS.items()}
 
 
 class Settings(
-    GuardSettings, AnalysisSettings, ReviewSettings, BackfillSettings, OperationSettings
+    GuardSettings,
+    AnalysisSettings,
+    ReviewSettings,
+    BackfillSettings,
+    OperationSettings,
+    RecoverySettings,
 ):
     """All of safemigrate's settings, one property each."""
 

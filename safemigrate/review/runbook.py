@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from safemigrate.conf import conf
 from safemigrate.conf.checklist import ChecklistItem
-from safemigrate.review.impact import format_bytes, format_ms
+from safemigrate.postgres.tables import format_bytes
+from safemigrate.review.impact import format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
 from safemigrate.review.plan import pending_plan
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from safemigrate.review.impact import breaking, estimate_ms, format_bytes, format_ms
+from safemigrate.postgres.tables import format_bytes
+from safemigrate.review.impact import breaking, estimate_ms, format_ms
 
 GB = 1024**3
 

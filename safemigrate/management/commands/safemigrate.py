@@ -31,9 +31,12 @@ from safemigrate.guard.run import GuardedRun
 from safemigrate.guard.summary import summary
 from safemigrate.management import options as safemigrate_options
 from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
-from safemigrate.models import Status
+from safemigrate.models import Run, Status
 from safemigrate.operations.doctor import doctor_command
 from safemigrate.operations.fix import rewrite_migration
+from safemigrate.recovery.backup import BackupPlan, plan_backup, take_backup
+from safemigrate.recovery.rollback import prepare_rollback
+from safemigrate.recovery.tables import forward_tables
 from safemigrate.review.gate import check_gate
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 from safemigrate.review.render import render as render_runbook
@@ -75,6 +78,7 @@ class Command(migrate.Command):
         for option, mode in (
             ("fix", self._fix),
             ("doctor", self._doctor),
+            ("rollback", self._rollback),
             *((option, self._plain) for option in READ_ONLY_OPTIONS),
             ("lint", self._lint),
             ("backfills", self._backfills),
@@ -123,20 +127,60 @@ class Command(migrate.Command):
             notice = check_gate(connection, mode, options["app_label"], options["migration_name"])
             if notice:
                 self.stderr.write(notice)
+        report = None
         if not (options["fake"] or options["allow_unsafe"]):
-            refuse_unsafe(analyse_before_run(connection, options))
+            report = analyse_before_run(connection, options)
+            refuse_unsafe(report)
+        backup = plan_backup(
+            connection, options, lambda: forward_tables(connection, options, report)
+        )
+        self._guarded(connection, options, backup, lambda run: self._apply(run, options))
+
+    def _apply(self, run: GuardedRun, options: Options) -> None:
+        control.finish_pending(run.connection.alias)
+        super().handle(**options)
+
+    def _rollback(self, connection: BaseDatabaseWrapper, options: Options) -> None:
+        """Unapply what one run applied; never gated by the analysis or approvals."""
+        rollback = prepare_rollback(connection, options)
+        nothing = rollback.nothing_to_do()
+        if nothing:
+            self.stdout.write(nothing)
+            return
+        backup = plan_backup(connection, options, rollback.tables)
+        self._guarded(
+            connection,
+            options,
+            backup,
+            lambda run: rollback.execute(run, self.migration_progress_callback),
+            rollback_of=rollback.target,
+        )
+
+    def _guarded(
+        self,
+        connection: BaseDatabaseWrapper,
+        options: Options,
+        backup: BackupPlan | None,
+        body: Callable[[GuardedRun], None],
+        rollback_of: Run | None = None,
+    ) -> None:
+        """Run ``body`` as one recorded, guarded run, after the backup if one was asked for."""
         self.run = GuardedRun(connection, options, self.reporter)
+        self.run.history.run.rollback_of = rollback_of
         try:
-            self._migrate_guarded(self.run, options)
+            self._run_guarded(self.run, backup, body)
         except DatabaseError as error:
             raise CommandError(self.run.failure_message(error), returncode=1) from error
 
-    def _migrate_guarded(self, run: GuardedRun, options: Options) -> None:
+    def _run_guarded(
+        self, run: GuardedRun, backup: BackupPlan | None, body: Callable[[GuardedRun], None]
+    ) -> None:
         with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
             token = runner.active_run.set(run)
             try:
-                control.finish_pending(run.connection.alias)
-                super().handle(**options)
+                if backup is not None:
+                    take_backup(run, backup)
+                body(run)
             except BaseException as error:
                 code = exit_code_of(error)
                 status = Status.INTERRUPTED if code is None else Status.FAILED
