@@ -12,6 +12,7 @@ def fill_slugs(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("scenarioapp", "0001_initial")]
+    safemigrate = {"allow": {"SM116": "a handful of rows: the lock is held for milliseconds"}}
 
     operations = [
         migrations.AddField("item", "slug", models.CharField(max_length=100, null=True)),
