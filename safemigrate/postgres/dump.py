@@ -259,18 +259,31 @@ _COMMAND_FLAGS = (("host", "--host"), ("port", "--port"), ("user", "--username")
 
 
 def restore_command(
-    tool: PgTool, params: Mapping[str, Any], archive: Path, role: str | None = None
+    tool: PgTool,
+    params: Mapping[str, Any],
+    archive: Path,
+    role: str | None = None,
+    into: str | None = None,
 ) -> str:
-    """Return the shell command that puts the archive's tables back as they were.
+    """Return the shell command that restores the archive, without the password.
 
-    Each table it holds is dropped and recreated with its rows, in one transaction: a restore
-    that fails changes nothing. The password is never part of it; libpq asks for one, or
-    reads ``PGPASSWORD`` or the password file, as for any other client.
+    In place, each table the archive holds is dropped and recreated with its rows, in one
+    transaction: a restore that fails changes nothing. ``into`` names a new database to
+    create and restore into instead, for when tables outside the archive depend on those in
+    it; it gets the tables and their rows only (no indexes, constraints or triggers, whose
+    foreign keys would point at tables the archive lacks), to copy data back from. libpq
+    asks for the password, or reads ``PGPASSWORD`` or the password file, as for any other
+    client.
     """
-    args = [str(tool.path), "--clean", "--if-exists", "--single-transaction"]
-    args += [f"{flag}={params[key]}" for key, flag in _COMMAND_FLAGS if params.get(key)]
-    if role:
-        args.append(f"--role={role}")
+    connect = [f"{flag}={params[key]}" for key, flag in _COMMAND_FLAGS if params.get(key)]
+    as_role = [f"--role={role}"] if role else []
+    if into is not None:
+        create = [str(tool.path.with_name("createdb")), *connect, into]
+        tables_and_rows = ["--section=pre-data", "--section=data"]
+        restore = [str(tool.path), *tables_and_rows, *connect, *as_role, f"--dbname={into}"]
+        restore.append(str(archive))
+        return f"{shlex.join(create)} && {shlex.join(restore)}"
+    args = [str(tool.path), "--clean", "--if-exists", "--single-transaction", *connect, *as_role]
     if params.get("dbname"):
         args.append(f"--dbname={params['dbname']}")
     args.append(str(archive))

@@ -58,6 +58,35 @@ def qualified_tables(cursor: Any, names: list[str]) -> list[tuple[str, str]]:
     return [(str(schema), str(table)) for schema, table in cursor.fetchall()]
 
 
+def referenced_from_outside(cursor: Any, tables: list[tuple[str, str]]) -> list[str]:
+    """Return ``"a -> b"`` for each foreign key from a table outside ``tables`` into one of them.
+
+    Dropping and recreating ``b`` (as an in-place restore does) would have to drop ``a`` too.
+    """
+    cursor.execute(
+        """
+        WITH inside AS (
+            SELECT c.oid FROM unnest(%s::text[], %s::text[]) AS t(nspname, relname)
+            JOIN pg_namespace n ON n.nspname = t.nspname
+            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.relname
+        )
+        SELECT DISTINCT conrelid::regclass::text || ' -> ' || confrelid::regclass::text
+        FROM pg_constraint
+        WHERE contype = 'f' AND confrelid IN (SELECT oid FROM inside)
+          AND conrelid NOT IN (SELECT oid FROM inside)
+        ORDER BY 1
+        """,
+        [[schema for schema, _ in tables], [table for _, table in tables]],
+    )
+    return [str(row[0]) for row in cursor.fetchall()]
+
+
+def has_rows(cursor: Any, name: str) -> bool:
+    """Return whether the table holds at least one row (it reads one, at most)."""
+    cursor.execute(f"SELECT EXISTS (SELECT FROM {quote_relation(name)})")
+    return bool(cursor.fetchone()[0])
+
+
 def relation_exists(cursor: Any, name: str) -> bool:
     """Return whether a table (or other relation) of that name is visible on the search path."""
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])

@@ -38,7 +38,11 @@ from safemigrate.postgres.dump import (
     table_pattern,
 )
 from safemigrate.postgres.sessions import terminate_named
-from safemigrate.postgres.tables import format_bytes, qualified_tables
+from safemigrate.postgres.tables import (
+    format_bytes,
+    qualified_tables,
+    referenced_from_outside,
+)
 from safemigrate.recovery import files
 from safemigrate.recovery.files import BackupFile
 
@@ -99,7 +103,7 @@ def plan_backup(
         except Exception as error:
             # Never back up less than asked: without the plan's tables, take them all.
             scope = BackupScope.DATABASE
-            note = f"The plan's tables could not be read ({error}): backing up the database."
+            note = f"The plan's tables could not be read ({error}): backing up the database. "
     return BackupPlan(folder, scope, names, _tools(connection), conf.backup_keep, note)
 
 
@@ -140,13 +144,11 @@ def take_backup(run: GuardedRun, plan: BackupPlan) -> Backup | None:
     )
     run.history.attach(record)
     _clear_leftovers(run, plan, database)
-    if plan.note:
-        run.reporter.notice(plan.note)
     what = f"{len(found)} table(s)" if found else "the whole database"
-    run.reporter.notice(f"Backing up {what} with {plan.tools.pg_dump.describe()}...")
+    run.reporter.notice(f"{plan.note}Backing up {what} with {plan.tools.pg_dump.describe()}...")
     clock = time.monotonic()
     try:
-        size = _dump(run, plan, file, found, params)
+        record.size_bytes = _dump(run, plan, file, found, params)
     except BaseException as error:
         file.discard()
         failed = isinstance(error, Exception)
@@ -154,17 +156,39 @@ def take_backup(run: GuardedRun, plan: BackupPlan) -> Backup | None:
         if isinstance(error, BackupFailed | OSError):
             raise _failed(error) from error
         raise
-    record.restore_command = restore_command(
-        plan.tools.pg_restore, params, file.path, _role(run.connection)
-    )
-    record.size_bytes = size
+    record.restore_command, how = _restore(run, plan, file, found, params)
     _finish(run, record, clock, Status.SUCCEEDED)
     run.reporter.notice(
-        f"Backup written to {file.path} ({format_bytes(size)} in "
-        f"{(record.duration_ms or 0) / 1000:.2f}s). Restore it with:\n  {record.restore_command}"
+        f"Backup written to {file.path} ({format_bytes(record.size_bytes)} in "
+        f"{(record.duration_ms or 0) / 1000:.2f}s). {how}:\n  {record.restore_command}"
     )
     _prune(run, plan, database)
     return record
+
+
+def _restore(
+    run: GuardedRun,
+    plan: BackupPlan,
+    file: BackupFile,
+    tables: list[tuple[str, str]],
+    params: Mapping[str, Any],
+) -> tuple[str, str]:
+    """Return the command that restores the backup, and how to say it.
+
+    In place when nothing outside the backup references its tables; otherwise into a new
+    database, since PostgreSQL will not drop a table another table's foreign key points at.
+    """
+    with run.connection.cursor() as cursor:
+        outside = referenced_from_outside(cursor, tables) if tables else []
+    role = _role(run.connection)
+    if not outside:
+        return restore_command(plan.tools.pg_restore, params, file.path, role), "Restore it with"
+    into = f"{files.slug(str(params.get('dbname') or 'db'))[:40]}_restored_{file.stamp}"
+    how = (
+        f"Tables outside it reference its tables ({', '.join(outside)}), so it cannot be "
+        "restored in place; restore it into a new database and copy back what you need with"
+    )
+    return restore_command(plan.tools.pg_restore, params, file.path, role, into=into), how
 
 
 def _dump(

@@ -36,6 +36,12 @@ class BackupFile:
         return cls(folder / f"safemigrate-{slug(database)}-{at:%Y%m%dT%H%M%S%f}Z{SUFFIX}")
 
     @property
+    def stamp(self) -> str:
+        """When the backup was started, to the second, as its name says: ``20260101t120000``."""
+        match = _NAME.match(self.path.name)
+        return match["stamp"][:15].lower() if match else ""
+
+    @property
     def partial(self) -> Path:
         return self.path.with_name(self.path.name + PARTIAL)
 

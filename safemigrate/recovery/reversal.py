@@ -7,7 +7,8 @@ Everything that would stop the rollback part-way is found before it starts:
 - an operation that cannot be reversed (``RunPython`` without reverse code, ...);
 - a migration no longer on disk, or replaced by a squashed one, which Django cannot unapply;
 - a migration applied later (by another run, or by hand) that depends on one of them;
-- a non-atomic migration the run left half-applied, which ``--doctor`` must settle first.
+- a non-atomic migration the run left half-applied, which ``--doctor`` must settle first;
+- a step that needs values back in a column the rollback puts back empty (``values``).
 
 safemigrate's own migrations stay applied: unapplying them would drop the history the
 rollback is being recorded in (``migrate safemigrate zero`` removes them, if that is meant).
@@ -19,13 +20,15 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.migrations import Migration
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import QuerySet
 
+from safemigrate.analysis.report import MigrationReport
 from safemigrate.exceptions import ConfigurationError
 from safemigrate.models import Backup, Direction, MigrationRun, Run, Status
+from safemigrate.recovery.tables import rollback_reports
+from safemigrate.recovery.values import lost_values
 
 Key = tuple[str, str]
 #: The app whose migrations a rollback leaves applied.
@@ -48,9 +51,10 @@ class Reversal:
     kept: list[Key] = field(default_factory=list)
     #: Why the run cannot be fully reversed; empty when it can.
     problems: list[str] = field(default_factory=list)
-
-    def migrations(self, loader: MigrationLoader) -> list[Migration]:
-        return [loader.graph.nodes[key] for key in self.keys]
+    #: How unapplying each migration (but the faked) is judged; ``None`` if it could not be.
+    reports: list[MigrationReport] | None = None
+    #: What the operator should know, which does not stop the rollback.
+    warnings: list[str] = field(default_factory=list)
 
 
 def label(key: Key) -> str:
@@ -130,7 +134,28 @@ def plan_reversal(connection: BaseDatabaseWrapper, target: Run) -> tuple[Reversa
         *_dependents(loader, applied, reversal.keys, connection.alias),
         *_half_applied(connection.alias, [r for r in records if r.status != Status.SUCCEEDED]),
     ]
+    if not reversal.problems:
+        _judge(connection, loader, reversal)
     return reversal, loader
+
+
+def _judge(connection: BaseDatabaseWrapper, loader: MigrationLoader, reversal: Reversal) -> None:
+    """Read what unapplying runs, for the tables it touches and the values it needs back.
+
+    The analysis must never block a rollback: if it cannot read a migration, say so.
+    """
+    ran = [key for key in reversal.keys if key not in reversal.faked]
+    try:
+        reversal.reports = rollback_reports(
+            connection, loader, [loader.graph.nodes[k] for k in ran]
+        )
+    except Exception as error:
+        reversal.warnings.append(
+            f"safemigrate could not read what unapplying runs ({type(error).__name__}: "
+            f"{error}), so it could not check that no step needs data the rollback lost."
+        )
+        return
+    reversal.problems += lost_values(connection, reversal.reports)
 
 
 def _missing_or_irreversible(loader: MigrationLoader, keys: list[Key]) -> list[str]:

@@ -33,7 +33,7 @@ from safemigrate.recovery.reversal import (
     plan_reversal,
     usable_backup,
 )
-from safemigrate.recovery.tables import rollback_tables
+from safemigrate.recovery.tables import touched_tables
 
 #: What ``--rollback`` without a run id means: the latest successful run still applied.
 LATEST = "last"
@@ -68,7 +68,9 @@ class Rollback:
 
     def tables(self) -> list[str]:
         """The tables unapplying touches: what a backup before the rollback holds."""
-        return rollback_tables(self.connection, self.loader, self.reversal.migrations(self.loader))
+        if self.reversal.reports is None:
+            raise ValueError("what unapplying runs could not be read")
+        return touched_tables(self.reversal.reports)
 
     def nothing_to_do(self) -> str:
         """Say so when none of the run's migrations is applied any more; else ``""``."""
@@ -138,6 +140,7 @@ def _header(reversal: Reversal) -> str:
     if reversal.gone:
         gone = ", ".join(label(key) for key in reversal.gone)
         lines.append(f"Already unapplied, left as they are: {gone}.")
+    lines += reversal.warnings
     if reversal.kept:
         lines.append(
             f"safemigrate's own {len(reversal.kept)} migration(s) stay applied: they hold "

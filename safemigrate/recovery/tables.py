@@ -36,14 +36,14 @@ def forward_tables(
             options.get("app_label"), options.get("migration_name"), include_third_party=True
         )
         report = analyse(connection, selection, AnalysisContext())
-    return _tables(report.migrations)
+    return touched_tables(report.migrations)
 
 
-def rollback_tables(
+def rollback_reports(
     connection: BaseDatabaseWrapper, loader: MigrationLoader, migrations: Sequence[Migration]
-) -> list[str]:
-    """Return the tables unapplying ``migrations`` touches (each from the state before it)."""
-    judged = [
+) -> list[MigrationReport]:
+    """Judge unapplying ``migrations`` in order, each from the state before it."""
+    return [
         analyse_migration(
             connection,
             migration,
@@ -54,8 +54,8 @@ def rollback_tables(
         )
         for migration in migrations
     ]
-    return _tables(judged)
 
 
-def _tables(migrations: Sequence[MigrationReport]) -> list[str]:
+def touched_tables(migrations: Sequence[MigrationReport]) -> list[str]:
+    """Return the tables the judged migrations lock: those they change."""
     return sorted({table for m in migrations for op in m.operations for table in op.tables})

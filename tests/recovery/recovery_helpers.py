@@ -47,9 +47,9 @@ def checksums(*tables: str, dbname: str | None = None) -> dict[str, tuple[int, s
     return found
 
 
-def schema(*tables: str) -> list[tuple[str, ...]]:
+def schema(*tables: str, dbname: str | None = None) -> list[tuple[str, ...]]:
     """Every column of the tables with its type and nullability, and every constraint."""
-    with connection.cursor() as cursor:
+    with cursor_on(dbname) as cursor:
         cursor.execute(
             "SELECT table_name, column_name, data_type, is_nullable FROM "
             "information_schema.columns WHERE table_name = ANY(%s) ORDER BY 1, 2",
