@@ -96,7 +96,8 @@ def plan_backup(
             f"The backup folder {folder} cannot be used ({error}). Fix: create it writable "
             "by the user running safemigrate, or point SAFEMIGRATE['BACKUP_DIR'] elsewhere."
         ) from error
-    names, note = [], ""
+    names: list[str] = []
+    note = ""
     if scope == BackupScope.TABLES:
         try:
             names = tables()

@@ -272,3 +272,51 @@ def test_a_rollback_itself_is_not_rolled_back(deployed):
         run_safemigrate(rollback=str(latest_run().pk))
     assert wrong.value.returncode == 2
     assert "applied no migration" in str(wrong.value)
+
+
+def test_steps_that_need_values_a_drop_took_refuse_the_rollback(scenario):
+    scenario("dropped")
+    run_safemigrate("scenarioapp", "0001")
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO scenarioapp_item (name, code) VALUES ('Tea', 'T')")
+    run_safemigrate("scenarioapp")
+    before = applied(), columns("scenarioapp_item")
+
+    message = refused(rollback="last")
+
+    assert (applied(), columns("scenarioapp_item")) == before
+    assert (
+        "Unapplying scenarioapp.0003_item_name_contract needs a value in every row of "
+        "scenarioapp_item.name, which unapplying scenarioapp.0004_remove_item_name puts back "
+        "empty (its data went when the column was dropped): it would fail on the rows "
+        "scenarioapp_item holds." in message
+    )
+    assert (
+        "Unapplying scenarioapp.0002_remove_item_code adds scenarioapp_item.code NOT NULL with "
+        "no default, which fails on the rows scenarioapp_item holds." in message
+    )
+
+
+def test_the_same_steps_on_an_empty_table_roll_back(scenario):
+    scenario("dropped")
+    run_safemigrate("scenarioapp", "0001")
+    run_safemigrate("scenarioapp")
+
+    run_safemigrate(rollback="last")
+
+    assert applied() == ["0001_initial"]
+    assert columns("scenarioapp_item") == {"id", "name", "code"}
+
+
+def test_a_migration_gone_from_disk_refuses_the_rollback(scenario):
+    scenario("basic")
+    run_safemigrate("scenarioapp", "0001")
+    run_safemigrate("scenarioapp")
+    scenario("failing")  # the same app, whose migrations no longer include 0002_item_note
+
+    message = refused(rollback="last")
+
+    assert (
+        "scenarioapp.0002_item_note is no longer in the migration graph (deleted, renamed or "
+        "replaced by a squashed migration): Django cannot unapply it." in message
+    )
