@@ -188,3 +188,17 @@ def oldest_horizon_holder(cursor: Any, exclude: list[int]) -> tuple[int, float] 
     )
     row = cursor.fetchone()
     return None if row is None else (int(row[0]), float(row[1]))
+
+
+def terminate_named(cursor: Any, application_name: str) -> int:
+    """End the other sessions of this database that carry ``application_name``; return how many.
+
+    For sessions of work a killed process started and nobody waits for any more.
+    """
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = %s AND datname = current_database() "
+        "AND pid <> pg_backend_pid()",
+        [application_name],
+    )
+    return int(cursor.fetchone()[0])
