@@ -6,6 +6,8 @@ Each function takes a DB-API cursor and runs one parametrised query; none of the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -157,6 +159,20 @@ def set_settings(cursor: Any, values: dict[str, str], *, local: bool) -> None:
     cursor.execute(
         f"SELECT {calls}", [part for name, value in values.items() for part in (name, value, local)]
     )
+
+
+@contextmanager
+def session_settings(cursor: Any, values: dict[str, str]) -> Iterator[None]:
+    """Set server settings for the session while the block runs; put the old values back.
+
+    For autocommit work, where ``SET LOCAL`` would end with the statement.
+    """
+    saved = current_settings(cursor, list(values))
+    set_settings(cursor, values, local=False)
+    try:
+        yield
+    finally:
+        set_settings(cursor, saved, local=False)
 
 
 def replication_lag_s(cursor: Any) -> float:

@@ -104,8 +104,7 @@ def test_a_failed_backup_stops_the_run_before_anything_is_applied(backups, setti
     blocker.hold(f"LOCK TABLE {ORDERS} IN ACCESS EXCLUSIVE MODE")
 
     with pytest.raises(CommandError) as failed:
-        # The analysis reads the locked table's size, and would wait for the lock too.
-        run_safemigrate("scenarioapp", backup=True, allow_unsafe=True)
+        run_safemigrate("scenarioapp", backup=True)
 
     blocker.release()
     assert failed.value.returncode == 5
