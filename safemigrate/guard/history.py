@@ -2,9 +2,11 @@
 
 The records are unsaved model instances until their tables exist: on the very first run,
 safemigrate's own tables are created part-way through, so everything recorded before that
-is written at the end. Writes go through the sidecar in autocommit, so a migration that
-fails (and rolls back) still leaves its record. While a migration of safemigrate itself
-runs, writes wait: it may hold locks on the very tables the history writes to.
+is written at the end. A run whose plan never creates them (``safemigrate shop 0002`` on a
+new database) cannot be recorded anywhere, and ends with a warning that says so. Writes go
+through the sidecar in autocommit, so a migration that fails (and rolls back) still leaves
+its record. While a migration of safemigrate itself runs, writes wait: it may hold locks on
+the very tables the history writes to.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from safemigrate.guard.sidecar import Sidecar
 from safemigrate.models import Attempt, MigrationRun, Outcome, Run, Statement, Status
 from safemigrate.postgres.sessions import set_settings
 from safemigrate.postgres.tables import relation_exists
+
+#: Why a run whose plan does not create safemigrate's tables leaves no history, and the fix.
+NOT_RECORDED = (
+    "this run is not in the run history: safemigrate's own tables do not exist in this "
+    "database yet. They come with its migrations: run `manage.py safemigrate safemigrate` "
+    "once (a full `manage.py safemigrate` does it too), and every run after that is recorded."
+)
 
 
 def now() -> datetime:
@@ -93,6 +102,8 @@ class History:
         self._run_changed = True
         self.deferred = False
         self.sync(wait=True)
+        if self.sidecar is not None and not self._tables_exist and self.warning is None:
+            self.warning = NOT_RECORDED
 
     def hold(self) -> None:
         """Finish the writes queued so far, then queue none until the next ``sync()``.
