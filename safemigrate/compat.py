@@ -14,6 +14,7 @@ from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
+import django
 from django.core.management.commands import migrate as migrate_command
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -27,6 +28,12 @@ def migrate_uses_executor(factory: Callable[..., Any]) -> Iterator[None]:
         yield
     finally:
         migrate_command.MigrationExecutor = original  # type: ignore[attr-defined]
+
+
+#: Django 6.0 draws the admin's breadcrumbs as an ``<ol class="breadcrumbs">`` of ``<li>``;
+#: 5.2 as a ``<div class="breadcrumbs">`` with "&rsaquo;" between links. Its stylesheet styles
+#: only its own markup: a page with the other one loses the bar.
+ADMIN_BREADCRUMBS_AS_LIST = django.VERSION >= (6, 0)
 
 
 @contextmanager

@@ -17,11 +17,11 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+def new_database(django_db_blocker: Any, suffix: str) -> Iterator[dict[str, Any]]:
+    """Create a database of the test run's own, yield its connection parameters, drop it."""
     with django_db_blocker.unblock():
         params = connection.get_connection_params()
-    name = f"{params['dbname']}_example_ops"
+    name = f"{params['dbname']}_{suffix}"
     admin = psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True)
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -34,20 +34,34 @@ def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[s
         admin.close()
 
 
-def manage(db: dict[str, Any], *args: str) -> str:
+@pytest.fixture(scope="module")
+def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    yield from new_database(django_db_blocker, "example_ops")
+
+
+@pytest.fixture
+def demo_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    yield from new_database(django_db_blocker, "example_demo")
+
+
+def run_manage(db: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.example_settings",
         "EXAMPLE_DATABASE": db["dbname"],
         "PYTHONPATH": str(ROOT),
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def manage(db: dict[str, Any], *args: str) -> str:
+    result = run_manage(db, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -61,7 +75,7 @@ def seed(db: dict[str, Any]) -> None:
     with psycopg.connect(**db, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO shop_customer (email, name) "
-            "SELECT 'c' || g || '@example.com', 'Customer ' || g FROM generate_series(1, 2500) g"
+            "SELECT 'C' || g || '@Example.com', 'Customer ' || g FROM generate_series(1, 2500) g"
         )
         conn.execute("INSERT INTO shop_product (name, price) VALUES ('Tea', 4.50)")
         conn.execute(
@@ -79,6 +93,10 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     manage(example_db, "safemigrate")
 
     assert query(example_db, "SELECT count(*) FROM shop_customer WHERE full_name IS NULL") == [(0,)]
+    # 0017 lower-cased every email.
+    assert query(example_db, "SELECT count(*) FROM shop_customer WHERE email = lower(email)") == [
+        (2500,)
+    ]
     # Every order's total, in cents: the sum of 1..3000.
     assert query(example_db, "SELECT sum(total_cents) FROM shop_order") == [(4501500,)]
     columns = query(
@@ -100,3 +118,47 @@ def test_makemigrations_check_is_quiet(example_db: dict[str, Any]) -> None:
     assert "No changes detected" in manage(
         example_db, "makemigrations", "--check", "--dry-run", "shop"
     )
+
+
+def test_demo_records_every_run_and_leaves_one_migration_pending(demo_db: dict[str, Any]) -> None:
+    output = manage(demo_db, "demo")
+
+    # The blockers' notes come from another thread than the commands' output: never mid-line.
+    notes = [line for line in output.splitlines() if "blocker:" in line]
+    assert len(notes) == 6
+    assert all(line.startswith("   blocker: ") for line in notes)
+    # Each migration is applied once: the pre-flight's wait did not lose 0003.
+    assert output.count("Applying shop.0003_auditlog...") == 1
+    runs = query(
+        demo_db,
+        "SELECT targets->>0, targets->>1, status FROM safemigrate_run ORDER BY started_at",
+    )
+    assert runs == [
+        ("safemigrate", None, "succeeded"),
+        ("auth", None, "succeeded"),
+        ("admin", None, "succeeded"),
+        ("sessions", None, "succeeded"),
+        ("shop", "0002_order", "succeeded"),
+        ("shop", "0003_auditlog", "succeeded"),
+        ("shop", "0016", "succeeded"),
+    ]
+    assert "the run history recorded 7 runs" in output
+    outcomes = """
+        SELECT a.outcome FROM safemigrate_attempt a
+        JOIN safemigrate_migrationrun m ON m.id = a.migration_id
+        WHERE m.name = %s ORDER BY a.number
+    """
+    with psycopg.connect(**demo_db) as conn:
+        assert conn.execute(outcomes, ["0003_auditlog"]).fetchall() == [("blocked",), ("ok",)]
+        waits = [row[0] for row in conn.execute(outcomes, ["0004_order_status"]).fetchall()]
+    assert waits[0] == "lock_timeout"
+    assert waits[-1] == "ok"
+
+    # One migration is left pending, and the closing text says where to review it.
+    unapplied = [line for line in manage(demo_db, "showmigrations").splitlines() if "[ ]" in line]
+    assert unapplied == [" [ ] 0017_customer_email_lowercase"]
+    assert "/admin/safemigrate/review/pending/" in output
+    assert "shop.0017_customer_email_lowercase, left pending" in output
+    gated = run_manage(demo_db, "safemigrate", "--require-approval")
+    assert gated.returncode == 4
+    assert "shop.0017_customer_email_lowercase: not reviewed" in gated.stderr
