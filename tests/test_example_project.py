@@ -158,7 +158,7 @@ def test_demo_records_every_run_and_leaves_one_migration_pending(demo_db: dict[s
     unapplied = [line for line in manage(demo_db, "showmigrations").splitlines() if "[ ]" in line]
     assert unapplied == [" [ ] 0017_customer_email_lowercase"]
     assert "/admin/safemigrate/review/pending/" in output
-    assert "shop.0017_customer_email_lowercase, left pending" in output
+    assert "shop.0017_customer_email_lowercase, left pending on purpose" in output
     gated = run_manage(demo_db, "safemigrate", "--require-approval")
     assert gated.returncode == 4
     assert "shop.0017_customer_email_lowercase: not reviewed" in gated.stderr

@@ -45,6 +45,17 @@ PREFLIGHT_TARGET = ("shop", "0003_auditlog")
 GUARDED_TARGET = ("shop", "0016")
 PENDING = "shop.0017_customer_email_lowercase"
 GUARDED_OPTIONS = ["--lock-timeout", "200ms", "--retries", "20", "--no-preflight"]
+CLOSING = """
+  ./dev manage runserver
+  http://127.0.0.1:8000/admin/   user: admin   password: admin
+Then look at:
+  /admin/safemigrate/run/             every run above, with its attempts, blockers and SQL
+  /admin/safemigrate/review/pending/  {pending}, left pending on purpose:
+      it lower-cases the customers' emails and cannot be undone. Start its review, tick the
+      checklist and approve it; then apply it through the approval gate, which refuses it
+      until it is approved:
+  ./dev manage safemigrate --require-approval
+"""
 #: Whether a safemigrate run holds its run lock on this database: it has started migrating.
 RUN_STARTED = (
     "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted "
@@ -132,7 +143,7 @@ class Command(BaseCommand):
             "--hold",
             type=float,
             default=2.0,
-            help="Seconds the blocker keeps its lock once the migration reaches its table (2).",
+            help="Seconds each blocker keeps its lock once the safemigrate run has started (2).",
         )
 
     def handle(self, *args: Any, hold: float, **options: Any) -> None:
@@ -178,19 +189,8 @@ class Command(BaseCommand):
 
     def closing(self) -> str:
         """Say where to look next: the history in the admin, and the migration left pending."""
-        return (
-            self.style.SUCCESS("\nThe demo database is ready. Open the admin with:")
-            + "\n  ./dev manage runserver"
-            + "\n  http://127.0.0.1:8000/admin/   user: admin   password: admin"
-            + "\nThen look at:"
-            + "\n  /admin/safemigrate/run/             every run above: attempts, blockers, SQL"
-            + "\n  /admin/safemigrate/review/pending/  "
-            + f"{PENDING}, left pending: it lower-cases"
-            + "\n      customers' emails and cannot be undone. Start its review, tick the "
-            + "checklist, approve it,"
-            + "\n      then apply it through the approval gate, which refuses it until then:"
-            + "\n  ./dev manage safemigrate --require-approval\n"
-        )
+        heading = self.style.SUCCESS("\nThe demo database is ready. Open the admin with:")
+        return heading + CLOSING.format(pending=PENDING)
 
     def step(self, message: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(f"\n== {message}"))
