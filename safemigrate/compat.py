@@ -2,7 +2,8 @@
 
 ``migrate``'s ``handle()`` builds its ``MigrationExecutor`` from a module-level name and
 offers no hook to pass another one. Rather than copying ``handle()``, safemigrate swaps that
-name for the duration of one command and always puts it back.
+name for the duration of one command and always puts it back. A retried migration must also
+close the transaction Django's schema editor leaves open when its deferred SQL fails.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
+import django
 from django.core.management.commands import migrate as migrate_command
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 @contextmanager
@@ -25,6 +28,31 @@ def migrate_uses_executor(factory: Callable[..., Any]) -> Iterator[None]:
         yield
     finally:
         migrate_command.MigrationExecutor = original  # type: ignore[attr-defined]
+
+
+#: Django 6.0 draws the admin's breadcrumbs as an ``<ol class="breadcrumbs">`` of ``<li>``;
+#: 5.2 as a ``<div class="breadcrumbs">`` with "&rsaquo;" between links. Its stylesheet styles
+#: only its own markup: a page with the other one loses the bar.
+ADMIN_BREADCRUMBS_AS_LIST = django.VERSION >= (6, 0)
+
+
+@contextmanager
+def closing_abandoned_atomics(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Close the atomic blocks opened inside and left open when an exception leaves.
+
+    Django's schema editor opens an atomic block when it starts and closes it when it ends,
+    but when its deferred SQL (a new table's foreign keys and indexes) raises there, the block
+    is never closed. ``migrate`` stops at the error, so it never matters to Django; a retry
+    after a lock timeout would run inside that abandoned transaction, report success and
+    commit nothing. Each left-open block is exited with the error, as a ``with`` would.
+    """
+    depth = len(connection.atomic_blocks)
+    try:
+        yield
+    except BaseException as error:
+        while len(connection.atomic_blocks) > depth:
+            connection.atomic_blocks[-1].__exit__(type(error), error, error.__traceback__)
+        raise
 
 
 def tasks_module() -> Any:

@@ -14,6 +14,8 @@ from example_project.settings import DATABASES
 
 DATABASES["default"]["NAME"] = os.environ["EXAMPLE_DATABASE"]
 SAFEMIGRATE = json.loads(os.environ.get("SAFEMIGRATE_TEST_SETTINGS", "{}"))
+# manage.py demo drops and recreates only DEMO_DATABASE: here, the test's own database.
+DEMO_DATABASE = DATABASES["default"]["NAME"]
 # The local server trusts its clients, so a password here is ignored by it; the runbook must
 # never print it.
 DATABASES["default"]["PASSWORD"] = os.environ.get("EXAMPLE_PASSWORD", "")

@@ -163,6 +163,23 @@ def test_first_run_records_history_before_its_tables_exist(scenario):
     assert ("scenarioapp", "0002_item_note") in names
 
 
+def test_run_before_the_history_tables_exist_says_it_is_not_recorded(scenario):
+    plain_migrate("safemigrate", "zero")
+    scenario("basic")
+    try:
+        output = run_safemigrate("scenarioapp", "0001")
+        assert "safemigrate_run" not in connection.introspection.table_names()
+    finally:
+        plain_migrate("safemigrate")
+
+    assert "scenarioapp_item" in connection.introspection.table_names()
+    assert "this run is not in the run history" in output.err
+    assert "run `manage.py safemigrate safemigrate` once" in output.err
+    run_safemigrate("scenarioapp")
+    assert "not in the run history" not in run_safemigrate("scenarioapp", "0001").err
+    assert Run.objects.count() == 2
+
+
 def test_interrupted_run_is_marked_when_the_next_run_starts(scenario):
     scenario("basic")
     run_safemigrate("scenarioapp", "0001")

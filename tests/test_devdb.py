@@ -6,7 +6,6 @@ itself runs against DATABASE_URL.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,11 +18,6 @@ from django.db.utils import ConnectionHandler
 from pytest_django import DjangoDbBlocker
 
 import devdb
-
-needs_pgserver = pytest.mark.skipif(
-    importlib.util.find_spec("pgserver") is None,
-    reason="pgserver, the embedded PostgreSQL, has no wheel for this Python",
-)
 
 
 def postmaster_pid(data_dir: Path) -> int:
@@ -58,7 +52,6 @@ def test_database_url_prefers_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert not (tmp_path / "unused").exists()
 
 
-@needs_pgserver
 def test_embedded_server_starts_and_django_connects(
     data_dir: Path, django_db_blocker: DjangoDbBlocker
 ) -> None:
@@ -69,11 +62,10 @@ def test_embedded_server_starts_and_django_connects(
     wrapper = ConnectionHandler({"default": settings})["default"]
     with django_db_blocker.unblock(), wrapper.cursor() as cursor:
         cursor.execute("SHOW server_version_num")
-        assert cursor.fetchone()[0].startswith("16")
+        assert cursor.fetchone()[0].startswith("18")
     wrapper.close()
 
 
-@needs_pgserver
 def test_other_process_reuses_running_server(data_dir: Path) -> None:
     url = devdb.embedded_url(data_dir)
     pid = postmaster_pid(data_dir)
@@ -84,7 +76,6 @@ def test_other_process_reuses_running_server(data_dir: Path) -> None:
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
-@needs_pgserver
 def test_stopped_server_restarts_with_its_data(data_dir: Path) -> None:
     url = devdb.embedded_url(data_dir)
     with psycopg.connect(url) as conn:
@@ -107,3 +98,47 @@ def test_command_line_prints_url(monkeypatch: pytest.MonkeyPatch) -> None:
         [sys.executable, "devdb.py"], cwd=devdb.ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout == "postgres://someone@db.invalid/shop\n"
+
+
+def test_cluster_of_another_major_version_is_refused_with_the_fix(tmp_path: Path) -> None:
+    # What a checkout from before PostgreSQL 18 left: pgserver's PostgreSQL 16 cluster.
+    (tmp_path / "PG_VERSION").write_text("16\n")
+
+    with pytest.raises(devdb.EmbeddedServerError) as refused:
+        devdb.embedded_url(tmp_path)
+
+    message = str(refused.value)
+    assert "holds a PostgreSQL 16 cluster, but the embedded server is PostgreSQL 18" in message
+    assert f"./dev db stop && rm -rf {tmp_path}" in message
+    assert not (tmp_path / "postmaster.pid").exists()
+
+
+def test_wheel_ships_pg_dump_of_the_same_version(data_dir: Path) -> None:
+    url = devdb.embedded_url(data_dir)
+    done = subprocess.run(
+        [
+            devdb.program("pg_dump"),
+            "--schema-only",
+            "--dbname",
+            url.replace("postgres://", "postgresql://"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "-- Dumped by pg_dump version 18." in done.stdout
+
+
+def test_stop_of_a_server_that_is_gone_says_what_to_do(tmp_path: Path) -> None:
+    # A postmaster.pid whose server died with the machine: pg_ctl finds no process to stop.
+    folder = tmp_path / "pgdata"
+    folder.mkdir()
+    (folder / "PG_VERSION").write_text("18\n")
+    (folder / "postmaster.pid").write_text(f"{2**22 + 12345}\n{folder}\n")
+
+    with pytest.raises(devdb.EmbeddedServerError) as refused:
+        devdb.stop(folder)
+
+    assert "pg_ctl could not stop the server" in str(refused.value)
+    assert f"remove {folder / 'postmaster.pid'}" in str(refused.value)

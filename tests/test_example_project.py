@@ -43,6 +43,14 @@ def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[s
         yield db
 
 
+@pytest.fixture
+def demo_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    with django_db_blocker.unblock():
+        params = connection.get_connection_params()
+    with example_database(params, "example_demo") as db:
+        yield db
+
+
 def run_manage(
     db: dict[str, Any], *args: str, settings: dict[str, Any] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -79,7 +87,7 @@ def seed(db: dict[str, Any]) -> None:
     with psycopg.connect(**db, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO shop_customer (email, name) "
-            "SELECT 'c' || g || '@example.com', 'Customer ' || g FROM generate_series(1, 2500) g"
+            "SELECT 'C' || g || '@Example.com', 'Customer ' || g FROM generate_series(1, 2500) g"
         )
         conn.execute("INSERT INTO shop_product (name, price) VALUES ('Tea', 4.50)")
         conn.execute(
@@ -97,6 +105,10 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     manage(example_db, "safemigrate")
 
     assert query(example_db, "SELECT count(*) FROM shop_customer WHERE full_name IS NULL") == [(0,)]
+    # 0017 lower-cased every email.
+    assert query(example_db, "SELECT count(*) FROM shop_customer WHERE email = lower(email)") == [
+        (2500,)
+    ]
     # Every order's total, in cents: the sum of 1..3000.
     assert query(example_db, "SELECT sum(total_cents) FROM shop_order") == [(4501500,)]
     columns = query(
@@ -118,3 +130,47 @@ def test_makemigrations_check_is_quiet(example_db: dict[str, Any]) -> None:
     assert "No changes detected" in manage(
         example_db, "makemigrations", "--check", "--dry-run", "shop"
     )
+
+
+def test_demo_records_every_run_and_leaves_one_migration_pending(demo_db: dict[str, Any]) -> None:
+    output = manage(demo_db, "demo")
+
+    # The blockers' notes come from another thread than the commands' output: never mid-line.
+    notes = [line for line in output.splitlines() if "blocker:" in line]
+    assert len(notes) == 6
+    assert all(line.startswith("   blocker: ") for line in notes)
+    # Each migration is applied once: the pre-flight's wait did not lose 0003.
+    assert output.count("Applying shop.0003_auditlog...") == 1
+    runs = query(
+        demo_db,
+        "SELECT targets->>0, targets->>1, status FROM safemigrate_run ORDER BY started_at",
+    )
+    assert runs == [
+        ("safemigrate", None, "succeeded"),
+        ("auth", None, "succeeded"),
+        ("admin", None, "succeeded"),
+        ("sessions", None, "succeeded"),
+        ("shop", "0002_order", "succeeded"),
+        ("shop", "0003_auditlog", "succeeded"),
+        ("shop", "0016", "succeeded"),
+    ]
+    assert "the run history recorded 7 runs" in output
+    outcomes = """
+        SELECT a.outcome FROM safemigrate_attempt a
+        JOIN safemigrate_migrationrun m ON m.id = a.migration_id
+        WHERE m.name = %s ORDER BY a.number
+    """
+    with psycopg.connect(**demo_db) as conn:
+        assert conn.execute(outcomes, ["0003_auditlog"]).fetchall() == [("blocked",), ("ok",)]
+        waits = [row[0] for row in conn.execute(outcomes, ["0004_order_status"]).fetchall()]
+    assert waits[0] == "lock_timeout"
+    assert waits[-1] == "ok"
+
+    # One migration is left pending, and the closing text says where to review it.
+    unapplied = [line for line in manage(demo_db, "showmigrations").splitlines() if "[ ]" in line]
+    assert unapplied == [" [ ] 0017_customer_email_lowercase"]
+    assert "/admin/safemigrate/review/pending/" in output
+    assert "shop.0017_customer_email_lowercase, left pending on purpose" in output
+    gated = run_manage(demo_db, "safemigrate", "--require-approval")
+    assert gated.returncode == 4
+    assert "shop.0017_customer_email_lowercase: not reviewed" in gated.stderr

@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from safemigrate.admin.pages import page_context
 from safemigrate.conf import conf
 from safemigrate.models import Review
 from safemigrate.review import reviews
@@ -94,9 +95,7 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         existing = {(r.app_label, r.name): r for r in Review.objects.all()}
         rows = [_pending_row(m, existing.get(m.item.key)) for m in info.migrations]
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Pending migrations",
+            **page_context(self, request, "Pending migrations"),
             "rows": rows,
             "book": book,
             "gate": conf.require_approval,
@@ -162,9 +161,7 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for item in conf.checklist:
             sections.setdefault(item.section, []).append({"item": item, "tick": ticks.get(item.id)})
         return {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Review of {review}",
+            **page_context(self, request, f"Review of {review}"),
             "review": review,
             "state": state,
             "exists": migration is not None,

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from safemigrate.admin.pages import page_context
 from safemigrate.admin.readonly import NoEditing
 from safemigrate.admin.timeline import timeline
 from safemigrate.models import Backup, Direction, MigrationRun, Run, Status
@@ -202,9 +203,7 @@ class RunAdmin(ReadOnlyAdmin):
             m.direction == Direction.FORWARDS and m.status == Status.SUCCEEDED for m in migrations
         )
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": str(run),
+            **page_context(self, request, str(run)),
             "run": run,
             "migrations": migrations,
             "timeline": timeline(run, migrations),

@@ -1,4 +1,8 @@
-"""Django's migration executor, with each migration run under safemigrate's guard."""
+"""Django's migration executor, with each migration run under safemigrate's guard.
+
+Each attempt closes what Django's schema editor leaves open when its deferred SQL fails (a
+lock timeout on a new table's foreign key): the guard's retry must start from a clean slate.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ProjectState
 
+from safemigrate.compat import closing_abandoned_atomics
 from safemigrate.models import Direction
 
 if TYPE_CHECKING:
@@ -73,23 +78,23 @@ class GuardedExecutor(MigrationExecutor):
         if self.policy is not None and not fake:
             self.policy.before_apply(migration)
         apply = super().apply_migration
-        return self.guarded_run.migrate_one(
-            migration,
-            Direction.FORWARDS,
-            fake,
-            lambda: apply(_for_attempt(state, migration), migration, fake, fake_initial),
-        )
+
+        def attempt() -> ProjectState:
+            with closing_abandoned_atomics(self.connection):
+                return apply(_for_attempt(state, migration), migration, fake, fake_initial)
+
+        return self.guarded_run.migrate_one(migration, Direction.FORWARDS, fake, attempt)
 
     def unapply_migration(
         self, state: ProjectState, migration: Migration, fake: bool = False
     ) -> ProjectState:
         unapply = super().unapply_migration
-        return self.guarded_run.migrate_one(
-            migration,
-            Direction.BACKWARDS,
-            fake,
-            lambda: unapply(_for_attempt(state, migration), migration, fake),
-        )
+
+        def attempt() -> ProjectState:
+            with closing_abandoned_atomics(self.connection):
+                return unapply(_for_attempt(state, migration), migration, fake)
+
+        return self.guarded_run.migrate_one(migration, Direction.BACKWARDS, fake, attempt)
 
 
 def _for_attempt(state: ProjectState, migration: Migration) -> ProjectState:

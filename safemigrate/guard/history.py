@@ -3,10 +3,12 @@
 The records are unsaved model instances until their tables exist, with every column the
 models have: on the very first run safemigrate's own tables are created part-way through,
 and a run that upgrades safemigrate adds columns part-way through, so everything recorded
-before that is written once they are there (at the end, at the latest). Writes go through
-the sidecar in autocommit, so a migration that fails (and rolls back) still leaves its
-record. While a migration of safemigrate itself
-runs, writes wait: it may hold locks on the very tables the history writes to.
+before that is written once they are there (at the end, at the latest). A run whose plan
+never creates them (``safemigrate shop 0002`` on a new database) cannot be recorded anywhere,
+and ends with a warning that says so. Writes go through the sidecar in autocommit, so a
+migration that fails (and rolls back) still leaves its record. While a migration of
+safemigrate itself runs, writes wait: it may hold locks on the very tables the history
+writes to.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from safemigrate.guard.sidecar import Sidecar
 from safemigrate.models import Attempt, Backup, MigrationRun, Outcome, Run, Statement, Status
 from safemigrate.postgres.sessions import set_settings
 from safemigrate.postgres.tables import table_columns
+
+#: Why a run whose plan does not create safemigrate's tables leaves no history, and the fix.
+NOT_RECORDED = (
+    "this run is not in the run history: safemigrate's own tables do not exist in this "
+    "database yet. They come with its migrations: run `manage.py safemigrate safemigrate` "
+    "once (a full `manage.py safemigrate` does it too), and every run after that is recorded."
+)
 
 
 def now() -> datetime:
@@ -108,6 +117,8 @@ class History:
         self._run_changed = True
         self.deferred = False
         self.sync(wait=True)
+        if self.sidecar is not None and not self._tables_exist and self.warning is None:
+            self.warning = NOT_RECORDED
 
     def hold(self) -> None:
         """Finish the writes queued so far, then queue none until the next ``sync()``.

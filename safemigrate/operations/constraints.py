@@ -61,7 +61,8 @@ def set_not_null(schema_editor: Editor, table: str, column: str) -> None:
     ``SET NOT NULL`` scans every row under that lock, unless (PostgreSQL >= 12) a validated
     ``CHECK (column IS NOT NULL)`` already proves the scan unnecessary. So: add that check
     NOT VALID (instant), VALIDATE it (a scan that lets writes through), SET NOT NULL
-    (instant), and drop the helper check. Each step is skipped when already done.
+    (instant), and drop the helper check. Each step is skipped when already done. A
+    ``NOT NULL ... NOT VALID`` (PostgreSQL 18) is validated instead, under the same weak lock.
     """
     operation = "SetNotNull"
     info = probe(schema_editor, catalog.column_info, table, column, default=(True, False))
@@ -77,6 +78,9 @@ def set_not_null(schema_editor: Editor, table: str, column: str) -> None:
         checkpoint(schema_editor, operation, "validate check")
         alter_table(schema_editor, table, f"ALTER COLUMN {quote_identifier(column)} SET NOT NULL")
         checkpoint(schema_editor, operation, "set not null")
+    elif pending := probe(schema_editor, catalog.unvalidated_not_null, table, column, default=None):
+        validate_constraint(schema_editor, table, pending)
+        checkpoint(schema_editor, operation, "validate not null")
     alter_table(schema_editor, table, f"DROP CONSTRAINT IF EXISTS {quote_identifier(check)}")
 
 

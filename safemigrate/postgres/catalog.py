@@ -43,7 +43,11 @@ def constraint_validity(cursor: Any, table: str, name: str) -> bool | None:
 
 
 def column_info(cursor: Any, table: str, column: str) -> tuple[bool, bool] | None:
-    """Return ``(nullable, has_default)`` of a column, or ``None`` if it does not exist."""
+    """Return ``(nullable, has_default)`` of a column, or ``None`` if it does not exist.
+
+    ``nullable`` is whether new rows may hold NULL: false under a ``NOT VALID`` NOT NULL too
+    (PostgreSQL 18), which ``unvalidated_not_null`` tells apart.
+    """
     cursor.execute(
         """
         SELECT NOT attnotnull, atthasdef FROM pg_attribute
@@ -53,6 +57,26 @@ def column_info(cursor: Any, table: str, column: str) -> tuple[bool, bool] | Non
     )
     row = cursor.fetchone()
     return None if row is None else (bool(row[0]), bool(row[1]))
+
+
+def unvalidated_not_null(cursor: Any, table: str, column: str) -> str | None:
+    """Return the name of the column's ``NOT NULL`` constraint if it is ``NOT VALID``.
+
+    PostgreSQL 18 records each NOT NULL as a constraint (``contype = 'n'``) and can add one
+    ``NOT VALID``: new rows are checked, old ones may still hold NULL, yet ``attnotnull`` is
+    already true. Older servers have no such rows, so the answer there is always ``None``.
+    """
+    cursor.execute(
+        """
+        SELECT c.conname FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+        WHERE c.conrelid = to_regclass(%s) AND a.attname = %s
+          AND c.contype = 'n' AND NOT c.convalidated
+        """,
+        [quote_relation(table), column],
+    )
+    row = cursor.fetchone()
+    return None if row is None else str(row[0])
 
 
 def any_volatile(cursor: Any, functions: list[str]) -> bool:

@@ -73,7 +73,7 @@ def table_columns(cursor: Any, name: str) -> set[str]:
     cursor.execute(
         "SELECT attname FROM pg_attribute "
         "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
-        [name],
+        [quote_relation(name)],
     )
     return {str(row[0]) for row in cursor.fetchall()}
 

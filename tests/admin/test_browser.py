@@ -60,6 +60,18 @@ def browser_page(monkeypatch):
         connections.close_all()
 
 
+#: The bar's parts: list items (Django 6), or the text between its &rsaquo; signs (Django 5.2).
+BREADCRUMB_PARTS = """e => (e.tagName === "OL"
+    ? [...e.querySelectorAll("li")].map(li => li.textContent)
+    : e.textContent.split("\u203a")).map(part => part.trim())"""
+
+
+def breadcrumbs(page) -> tuple[list[str], str]:
+    """Return the breadcrumb bar's parts and its colour, as a reader sees them."""
+    bar = page.locator("nav .breadcrumbs")
+    return bar.evaluate(BREADCRUMB_PARTS), bar.evaluate("e => getComputedStyle(e).backgroundColor")
+
+
 def approver() -> User:
     user = User.objects.create_user("release-manager", password="correct horse", is_staff=True)
     codenames = ["view_run", "view_migrationrun", "view_review", "change_review", "approve"]
@@ -83,16 +95,29 @@ def test_review_approve_and_migrate_in_the_browser(
     page.wait_for_url("**/admin/safemigrate/run/")
     assert "scenarioapp.0001_initial" in page.content()
     page.screenshot(path=str(shots / "admin-history.png"), full_page=True)
+    # The admin's own page: the bar safemigrate's pages must look like.
+    links, admin_bar = breadcrumbs(page)
+    assert links[:2] == ["Home", "safemigrate"]
+    assert admin_bar not in ("", "rgba(0, 0, 0, 0)")
 
-    page.click(f"a[href='/admin/safemigrate/run/{Run.objects.get().pk}/change/']")
+    run = Run.objects.get()
+    page.click(f"a[href='/admin/safemigrate/run/{run.pk}/change/']")
     page.wait_for_selector("svg.sm-timeline")
     assert "CREATE TABLE" in page.inner_text("#content-main")
+    assert breadcrumbs(page) == (["Home", "safemigrate", "Runs", str(run)], admin_bar)
 
     page.goto(f"{live_server.url}/admin/safemigrate/review/pending/")
     assert "not reviewed" in page.inner_text("#pending-migrations")
+    assert breadcrumbs(page) == (
+        ["Home", "safemigrate", "Reviews", "Pending migrations"],
+        admin_bar,
+    )
     page.screenshot(path=str(shots / "admin-pending.png"), full_page=False)
     page.click("#pending-migrations button")
     page.wait_for_selector("#review-form")
+    links, bar = breadcrumbs(page)
+    assert links == ["Home", "safemigrate", "Reviews", "Review of scenarioapp.0002_item_note"]
+    assert bar == admin_bar
     page.check("input[value='plan-rollback-strategy']")
     page.check("input[value='test-rollback-procedure']")
     page.fill("#id_notes", "Adds a nullable column: no rewrite, instant.")

@@ -231,3 +231,43 @@ def test_no_preflight_option_goes_straight_to_lock_attempts(scenario, blocker: B
     outcomes = list(migration_run("0002_item_note").attempts.values_list("outcome", flat=True))
     assert outcomes[0] == Outcome.LOCK_TIMEOUT
     assert outcomes[-1] == Outcome.OK
+
+
+def applied_as_another_session_sees_it(name: str) -> tuple[bool, bool]:
+    """Return (recorded in django_migrations, its table exists), read by a new connection:
+    the run's own connection would also see what it never committed."""
+    other = Blocker()
+    try:
+        other.hold(f"SELECT count(*) FROM django_migrations WHERE name = '{name}'")
+        with other.conn.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM django_migrations WHERE name = '{name}'")
+            recorded = cursor.fetchone()[0] == 1
+            cursor.execute("SELECT to_regclass('scenarioapp_note') IS NOT NULL")
+            created = cursor.fetchone()[0]
+    finally:
+        other.close()
+    return recorded, created
+
+
+@pytest.mark.parametrize("preflight", [False, True], ids=["lock-timeout", "pre-flight"])
+def test_retry_of_deferred_sql_commits_the_migration(
+    scenario, blocker: Blocker, settings, preflight: bool
+):
+    # Django runs a new table's foreign keys as deferred SQL when the schema editor closes; a
+    # lock timeout (or the pre-flight) there used to leave the editor's transaction open, so
+    # the retry ran in it and reported OK while nothing was ever committed.
+    settings.SAFEMIGRATE = {"PREFLIGHT_WAIT": "30s"} if preflight else NO_PREFLIGHT
+    scenario("deferred")
+    run_safemigrate("scenarioapp", "0001")
+    blocker.hold("UPDATE scenarioapp_item SET name = name")
+    time.sleep(0.3)  # older than the lock timeout: a long transaction for the pre-flight
+    blocker.release_after(1.5)
+
+    run_safemigrate("scenarioapp", lock_timeout="100ms", retries=100)
+
+    assert not connection.in_atomic_block
+    assert applied_as_another_session_sees_it("0002_note") == (True, True)
+    attempts = list(migration_run("0002_note").attempts.all())
+    assert len(attempts) >= 2
+    assert attempts[0].outcome == (Outcome.BLOCKED if preflight else Outcome.LOCK_TIMEOUT)
+    assert attempts[-1].outcome == Outcome.OK

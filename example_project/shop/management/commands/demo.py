@@ -1,7 +1,9 @@
 """Reset the demo database, then migrate it while other sessions stand in the way.
 
 A migration that needs a strong lock waits behind any open transaction that holds a conflicting
-one, and every query on that table then queues behind the migration. The demo stages it twice:
+one, and every query on that table then queues behind the migration. The demo first creates
+safemigrate's own tables (so the run history records every run after that), then stages it
+twice:
 
 1. a session updates a customer and keeps its transaction open while ``0003_auditlog`` adds a
    foreign key to ``shop_customer``: the pre-flight sees the long transaction and waits outside
@@ -9,13 +11,16 @@ one, and every query on that table then queues behind the migration. The demo st
 2. a session reads ``shop_order`` and keeps its transaction open while ``0004_order_status``
    alters that table, with the pre-flight off: each attempt gives up after 200 ms, the run
    reports who blocks it, backs off and retries until the blocker commits.
+
+The shop's last migration, an irreversible data change, is left pending, so the admin's
+review and approval can be tried on it at once.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -28,9 +33,34 @@ from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
 
+from example_project.shop.management.console import Console
+from safemigrate.guard.runlock import RUN_LOCK_KEY
+
+#: First, the tables of the run history (so it records every run after this one) and those the
+#: admin needs (auth brings contenttypes along).
+SETUP_APPS = ("safemigrate", "auth", "admin", "sessions")
 PARTIAL_TARGET = ("shop", "0002_order")
 PREFLIGHT_TARGET = ("shop", "0003_auditlog")
+#: The demo stops here: the one after it stays pending, for a review in the admin.
+GUARDED_TARGET = ("shop", "0016")
+PENDING = "shop.0017_customer_email_lowercase"
 GUARDED_OPTIONS = ["--lock-timeout", "200ms", "--retries", "20", "--no-preflight"]
+CLOSING = """
+  ./dev manage runserver
+  http://127.0.0.1:8000/admin/   user: admin   password: admin
+Then look at:
+  /admin/safemigrate/run/             every run above, with its attempts, blockers and SQL
+  /admin/safemigrate/review/pending/  {pending}, left pending on purpose:
+      it lower-cases the customers' emails and cannot be undone. Start its review, tick the
+      checklist and approve it; then apply it through the approval gate, which refuses it
+      until it is approved:
+  ./dev manage safemigrate --require-approval
+"""
+#: Whether a safemigrate run holds its run lock on this database: it has started migrating.
+RUN_STARTED = (
+    "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 def connection_params(dbname: str) -> dict[str, Any]:
@@ -47,15 +77,17 @@ class Blocker:
     A read holds the ACCESS SHARE lock that every SELECT takes, which conflicts only with ACCESS
     EXCLUSIVE: harmless to readers and writers, fatal to an ALTER TABLE without a lock timeout.
     A write holds ROW EXCLUSIVE, which also stops the SHARE ROW EXCLUSIVE a new foreign key takes.
-    It commits ``hold`` seconds after ``before`` is applied, so that the migration after it,
-    the one that needs the table, meets the lock however the run waits for it.
+    It commits ``hold`` seconds after a safemigrate run takes its run lock, so the migration
+    that needs the table meets the lock however long the command takes to start.
     """
 
     def __init__(
-        self, statement: sql.Composed, before: tuple[str, str], hold: float, write: Any
+        self,
+        statement: sql.Composed,
+        hold: float,
+        write: Callable[[str], None],
     ) -> None:
         self.statement = statement
-        self.before = before
         self.hold = hold
         self.write = write
         self.done = threading.Event()
@@ -83,10 +115,8 @@ class Blocker:
         self.session.close()
 
     def _release_after_hold(self) -> None:
-        applied = "SELECT 1 FROM django_migrations WHERE app = %s AND name = %s"
-        # A second session: the blocker's own transaction would not see the row commit.
         with psycopg.connect(**self.params, autocommit=True) as monitor:
-            while not monitor.execute(applied, self.before).fetchone():
+            while not monitor.execute(RUN_STARTED, [RUN_LOCK_KEY]).fetchone():
                 if self.done.wait(0.05):
                     break
             else:
@@ -113,7 +143,7 @@ class Command(BaseCommand):
             "--hold",
             type=float,
             default=2.0,
-            help="Seconds the blocker keeps its lock once the migration reaches its table (2).",
+            help="Seconds each blocker keeps its lock once the safemigrate run has started (2).",
         )
 
     def handle(self, *args: Any, hold: float, **options: Any) -> None:
@@ -123,40 +153,50 @@ class Command(BaseCommand):
                 f"demo drops and recreates its database, and {name!r} is not DEMO_DATABASE; run "
                 "it with the example project's settings (./dev demo)."
             )
-        self.step(f"1/6 reset database {name} (drop and create; no other database is touched)")
+        self.console = Console(self.stdout, self.style.WARNING)
+        # The commands' output passes through a pipe: keep their colours when ours are on.
+        self.color = ["--force-color"] if self.style.SUCCESS("x") != "x" else []
+        self.step(f"1/7 reset database {name} (drop and create; no other database is touched)")
         self.reset_database(name)
-        self.step("2/6 apply part of the history: manage.py safemigrate shop 0002")
+        self.step(
+            "2/7 the run history's tables first, so it records every run from here on, and "
+            "the admin's: " + ", ".join(f"manage.py safemigrate {app}" for app in SETUP_APPS)
+        )
+        for app in SETUP_APPS:
+            self.manage("safemigrate", app)
+        self.step("3/7 apply part of the shop's history: manage.py safemigrate shop 0002")
         self.manage("safemigrate", *PARTIAL_TARGET)
-        self.step("3/6 seed customers, products and orders")
+        self.step("4/7 seed customers, products and orders")
         self.seed()
         self.step(
-            "4/6 pre-flight: a writer holds shop_customer open while 0003 adds a foreign key to "
+            "5/7 pre-flight: a writer holds shop_customer open while 0003 adds a foreign key to "
             "it: manage.py safemigrate shop 0003"
         )
         writer = sql.SQL("UPDATE {} SET name = name WHERE id = 1").format(
             sql.Identifier("shop_customer")
         )
-        with Blocker(writer, PARTIAL_TARGET, hold, self.note):
+        with Blocker(writer, hold, self.console.note):
             self.manage("safemigrate", *PREFLIGHT_TARGET)
-        command = " ".join(["safemigrate", *GUARDED_OPTIONS])
-        self.step(f"5/6 lock timeouts: a reader holds shop_order: manage.py {command}")
+        command = " ".join(["safemigrate", *GUARDED_TARGET, *GUARDED_OPTIONS])
+        self.step(f"6/7 lock timeouts: a reader holds shop_order: manage.py {command}")
         reader = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("shop_order"))
-        with Blocker(reader, PREFLIGHT_TARGET, hold, self.note):
-            self.manage("safemigrate", *GUARDED_OPTIONS)
+        with Blocker(reader, hold, self.console.note):
+            self.manage("safemigrate", *GUARDED_TARGET, *GUARDED_OPTIONS)
         self.show_history()
-        self.step("6/6 admin user")
+        self.step("7/7 admin user")
         self.create_admin()
-        self.stdout.write(
-            self.style.SUCCESS("\nThe demo database is ready. Open the admin with:")
-            + "\n  ./dev manage runserver"
-            + "\n  http://127.0.0.1:8000/admin/   user: admin   password: admin\n"
-        )
+        self.stdout.write(self.closing())
+
+    def closing(self) -> str:
+        """Say where to look next: the history in the admin, and the migration left pending."""
+        heading = self.style.SUCCESS("\nThe demo database is ready. Open the admin with:")
+        return heading + CLOSING.format(pending=PENDING)
 
     def step(self, message: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(f"\n== {message}"))
 
     def note(self, message: str) -> None:
-        self.stdout.write(self.style.WARNING(f"   {message}"))
+        self.console.note(message)
 
     def reset_database(self, name: str) -> None:
         connections.close_all()
@@ -169,8 +209,8 @@ class Command(BaseCommand):
 
     def manage(self, *arguments: str) -> None:
         """Run ``manage.py`` in a child process, as a person would type it."""
-        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments]
-        if subprocess.run(command, check=False).returncode:
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments, *self.color]
+        if self.console.run(command):
             raise CommandError(f"manage.py {' '.join(arguments)} failed; see its output above.")
 
     def seed(self) -> None:
@@ -181,7 +221,8 @@ class Command(BaseCommand):
         product_model = apps.get_model("shop", "Product")
         order_model = apps.get_model("shop", "Order")
         customers = customer_model.objects.bulk_create(
-            customer_model(email=f"customer{n}@example.com", name=f"Customer {n}")
+            # Typed as people do: the pending migration 0017 lower-cases them.
+            customer_model(email=f"Customer{n}@Example.com", name=f"Customer {n}")
             for n in range(1, 21)
         )
         products = product_model.objects.bulk_create(
@@ -195,18 +236,25 @@ class Command(BaseCommand):
         self.note(f"{len(customers)} customers, {len(products)} products, 200 orders")
 
     def show_history(self) -> None:
-        """Print what the run history recorded of the guarded run, as the admin shows it."""
-        from safemigrate.models import MigrationRun
+        """Print what the run history recorded of the demo's runs, as the admin shows it."""
+        from safemigrate.models import Run
 
-        self.note("the run history recorded (admin: /admin/safemigrate/run/):")
-        retried = MigrationRun.objects.filter(attempts__number__gt=1).distinct()
-        for record in retried.prefetch_related("attempts"):
-            attempts = list(record.attempts.all())
-            pids = sorted({b["pid"] for a in attempts for b in a.blockers})
-            self.note(
-                f"  {record.app_label}.{record.name}: {record.status} after {len(attempts)} "
-                f"attempts ({', '.join(a.outcome for a in attempts)}); blockers: {pids}"
-            )
+        runs = list(Run.objects.order_by("started_at").prefetch_related("migrations__attempts"))
+        self.note(f"the run history recorded {len(runs)} runs (admin: /admin/safemigrate/run/):")
+        for run in runs:
+            records = list(run.migrations.all())
+            target = " ".join(str(part) for part in run.targets if part)
+            count = f"{len(records)} migration{'' if len(records) == 1 else 's'}"
+            self.note(f"  safemigrate {target}: {run.status}, {count}")
+            for record in records:
+                attempts = list(record.attempts.all())
+                pids = sorted({b["pid"] for a in attempts for b in a.blockers})
+                if pids:
+                    outcomes = ", ".join(a.outcome for a in attempts)
+                    self.note(
+                        f"    {record.app_label}.{record.name}: {len(attempts)} attempt(s) "
+                        f"({outcomes}) in {record.duration_ms} ms; blockers: {pids}"
+                    )
 
     def create_admin(self) -> None:
         user_model = get_user_model()
