@@ -18,8 +18,9 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: Locks could not be had: retries ran out, or another run holds the run lock.
     LOCKED_OUT = 3
-    #: A gate refused to apply: error-level findings nobody acknowledged, or a migration
-    #: without the approved review the gate requires. Nothing was run.
+    #: A gate refused to apply: error-level findings nobody acknowledged, a migration
+    #: without the approved review the gate requires, or a risky migration outside the
+    #: maintenance windows. Nothing was run.
     REFUSED = 4
 
 
@@ -81,6 +82,19 @@ class ApprovalRequired(SafemigrateError):
     """``REQUIRE_APPROVAL`` (or ``--require-approval``) refused migrations nobody approved."""
 
     exit_code = ExitCode.REFUSED
+
+
+class OutsideMaintenanceWindow(SafemigrateError):
+    """Risky migrations were asked to run outside every ``MAINTENANCE_WINDOWS`` window."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class PostconditionFailed(SafemigrateError):
+    """A check a migration declared (``Verify``, ``VerifyPython``) did not hold after it.
+
+    The migration fails as if one of its statements had: an atomic one is rolled back.
+    """
 
 
 class BlockedByLongTransaction(SafemigrateError):

@@ -18,7 +18,15 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from safemigrate.guard.sidecar import Sidecar
-from safemigrate.models import Attempt, MigrationRun, Outcome, Run, Statement, Status
+from safemigrate.models import (
+    Attempt,
+    MigrationRun,
+    Outcome,
+    Postcondition,
+    Run,
+    Statement,
+    Status,
+)
 from safemigrate.postgres.sessions import set_settings
 from safemigrate.postgres.tables import relation_exists
 
@@ -35,6 +43,7 @@ class MigrationLog:
     max_statements: int
     attempts: list[Attempt] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
+    postconditions: list[Postcondition] = field(default_factory=list)
     finished: bool = False
     #: What the database has of this log: nothing, the started record, or all of it.
     written: str = "nothing"
@@ -53,6 +62,12 @@ class MigrationLog:
             self.record.statements_omitted += 1
         if statement.outcome in (Outcome.LOCK_TIMEOUT, Outcome.DEADLOCK):
             self.record.lock_wait_ms += int(statement.duration_ms)
+
+    def add_postcondition(self, check: Postcondition) -> None:
+        """Keep what one of the migration's checks found, in the attempt running now."""
+        check.attempt = len(self.attempts) + 1
+        check.position = len(self.postconditions)
+        self.postconditions.append(check)
 
     def finish(self, status: Status, error: str = "") -> None:
         self.record.status = status
@@ -164,7 +179,8 @@ class History:
 
     def _check_tables(self) -> bool:
         with connections[self.alias].cursor() as cursor:
-            tables = (Run, MigrationRun, Attempt, Statement)
+            # Postcondition came with Run.outside_window_reason: both or neither exist.
+            tables = (Run, MigrationRun, Attempt, Statement, Postcondition)
             return all(relation_exists(cursor, m._meta.db_table) for m in tables)
 
     def _write_migration(self, log: MigrationLog) -> None:
@@ -181,6 +197,9 @@ class History:
                 attempt.migration = log.record
             for statement in log.statements:
                 statement.migration = log.record
+            for check in log.postconditions:
+                check.migration = log.record
             Attempt.objects.using(self.alias).bulk_create(log.attempts)
             Statement.objects.using(self.alias).bulk_create(log.statements)
+            Postcondition.objects.using(self.alias).bulk_create(log.postconditions)
             log.written = "all"

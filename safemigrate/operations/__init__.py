@@ -1,12 +1,13 @@
 """Safe forms of dangerous schema changes, as migration operations shaped like Django's own.
 
 Each operation is re-exported here: migrations import them as ``safemigrate.operations.X``.
+``Verify`` and ``VerifyPython`` declare postconditions (their engine is ``verify/``).
 Beside the operations live the two commands that know them: ``fix`` rewrites a migration
 ``makemigrations`` wrote into these operations, ``doctor`` finishes or undoes what an
 interrupted one left.
 
-May import: ``backfill/`` (the backfill operations run on its engine), ``postgres/`` and the
-app's face.
+May import: ``backfill/`` (the backfill operations run on its engine), ``verify/`` (the
+postconditions' engine), ``postgres/`` and the app's face.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from safemigrate.operations.tables import (
     DeleteModelFromState,
     SafeDeleteModel,
 )
+from safemigrate.operations.verify import Verify, VerifyPython
 
 __all__ = [
     "AddConstraintNotValid",
@@ -55,4 +57,6 @@ __all__ = [
     "SafeRemoveField",
     "SetNotNull",
     "ValidateConstraint",
+    "Verify",
+    "VerifyPython",
 ]

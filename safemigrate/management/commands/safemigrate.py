@@ -21,13 +21,19 @@ from django.db.migrations import Migration
 
 from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
 from safemigrate.analysis.lint import analyse_before_run, lint_command, refuse_unsafe
-from safemigrate.backfill import control, runner
+from safemigrate.backfill import control
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
-from safemigrate.exceptions import ExitCode, LintFindings, SafemigrateError, exit_code_of
+from safemigrate.exceptions import (
+    ExitCode,
+    LintFindings,
+    PostconditionFailed,
+    SafemigrateError,
+    exit_code_of,
+)
 from safemigrate.guard.executor import GuardedExecutor
 from safemigrate.guard.output import Reporter
-from safemigrate.guard.run import GuardedRun
+from safemigrate.guard.run import GuardedRun, active_run
 from safemigrate.guard.summary import summary
 from safemigrate.management import options as safemigrate_options
 from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
@@ -128,12 +134,12 @@ class Command(migrate.Command):
         self.run = GuardedRun(connection, options, self.reporter)
         try:
             self._migrate_guarded(self.run, options)
-        except DatabaseError as error:
+        except (DatabaseError, PostconditionFailed) as error:
             raise CommandError(self.run.failure_message(error), returncode=1) from error
 
     def _migrate_guarded(self, run: GuardedRun, options: Options) -> None:
         with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
-            token = runner.active_run.set(run)
+            token = active_run.set(run)
             try:
                 control.finish_pending(run.connection.alias)
                 super().handle(**options)
@@ -144,7 +150,7 @@ class Command(migrate.Command):
                 self._report(run)
                 raise
             finally:
-                runner.active_run.reset(token)
+                active_run.reset(token)
             run.end(Status.SUCCEEDED, ExitCode.OK)
             self._report(run)
 
