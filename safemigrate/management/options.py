@@ -105,6 +105,12 @@ def add_arguments(parser: CommandParser) -> None:
         "those with error findings (default: SAFEMIGRATE['REQUIRE_APPROVAL']).",
     )
     group.add_argument(
+        "--outside-window",
+        metavar="REASON",
+        help="Apply risky migrations (error-level findings, long locks) outside "
+        "SAFEMIGRATE['MAINTENANCE_WINDOWS']; the reason is kept in the run history.",
+    )
+    group.add_argument(
         "--allow-unsafe",
         action="store_true",
         help="Apply migrations even where the analysis finds error-level risks.",

@@ -44,6 +44,7 @@ from safemigrate.review.gate import check_gate
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 from safemigrate.review.render import render as render_runbook
 from safemigrate.review.runbook import build_runbook
+from safemigrate.review.window import enforce_window
 
 Options = dict[str, Any]
 
@@ -129,9 +130,15 @@ class Command(migrate.Command):
             notice = check_gate(connection, mode, options["app_label"], options["migration_name"])
             if notice:
                 self.stderr.write(notice)
+        report = None
         if not (options["fake"] or options["allow_unsafe"]):
-            refuse_unsafe(analyse_before_run(connection, options))
+            report = analyse_before_run(connection, options)
+            refuse_unsafe(report)
+        outside_window = enforce_window(connection, options, report)
+        if outside_window:
+            self.stderr.write(f"safemigrate: outside the maintenance windows: {outside_window}")
         self.run = GuardedRun(connection, options, self.reporter)
+        self.run.history.run.outside_window_reason = outside_window
         try:
             self._migrate_guarded(self.run, options)
         except (DatabaseError, PostconditionFailed) as error:
