@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": FOUNDATION,
     "backfill": FOUNDATION | {"guard"},
     "verify": FOUNDATION | {"guard"},
+    "testing": FOUNDATION,
     "operations": FOUNDATION | {"backfill", "verify"},
     "review": FOUNDATION | {"analysis"},
     "admin": FOUNDATION | {"review", "backfill"},
