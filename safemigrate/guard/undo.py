@@ -37,11 +37,15 @@ def rollback_commands(logs: Sequence[MigrationLog], failed: MigrationLog) -> lis
             first.setdefault(record.app_label, record.name)
     graph = MigrationLoader(None, ignore_no_migrations=True).graph
     back = [
-        f"manage.py safemigrate {app} {_before(graph, app, name)}" for app, name in first.items()
+        f"python manage.py safemigrate {app} {_before(graph, app, name)}"
+        for app, name in first.items()
     ]
     if not partial:
         return back
-    return [f"manage.py safemigrate {failed.record.app_label} {failed.record.name} --fake", *back]
+    return [
+        f"python manage.py safemigrate {failed.record.app_label} {failed.record.name} --fake",
+        *back,
+    ]
 
 
 def _before(graph: MigrationGraph, app_label: str, name: str) -> str:

@@ -118,8 +118,8 @@ def test_a_failing_check_in_a_non_atomic_migration_names_what_stays_and_the_way_
     )
     assert "It was not atomic:" in message
     assert "stay applied" in message
-    fake = "manage.py safemigrate scenarioapp 0003_copy_products --fake"
-    back = "manage.py safemigrate scenarioapp 0002_fill_price_cents"
+    fake = "python manage.py safemigrate scenarioapp 0003_copy_products --fake"
+    back = "python manage.py safemigrate scenarioapp 0002_fill_price_cents"
     assert f"\n    {fake}\n    {back}" in message
     assert "scenarioapp_productcopy" in tables(), "the copy committed before the check"
     check = MigrationRun.objects.get(name="0003_copy_products").postconditions.get()
@@ -148,8 +148,8 @@ def test_the_rollback_command_covers_every_migration_the_run_applied(scenario):
     message = str(raised.value)
     assert (
         "To roll back what this run applied:"
-        "\n    manage.py safemigrate scenarioapp 0003_copy_products --fake"
-        "\n    manage.py safemigrate scenarioapp 0001_initial\n(--fake marks" in message
+        "\n    python manage.py safemigrate scenarioapp 0003_copy_products --fake"
+        "\n    python manage.py safemigrate scenarioapp 0001_initial\n(--fake marks" in message
     )
 
 
