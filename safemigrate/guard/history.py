@@ -108,6 +108,13 @@ class History:
         self._run_changed = True
         self.deferred = False
         self.sync(wait=True)
+        if self.sidecar is not None and not self._tables_exist and not self.warning:
+            # Say so rather than lose the run quietly: after an upgrade of safemigrate, a run
+            # that leaves its new migrations unapplied has nowhere complete to write.
+            self.warning = (
+                "the run history was not saved: safemigrate's own migrations are not all "
+                "applied. Fix: python manage.py safemigrate safemigrate."
+            )
 
     def hold(self) -> None:
         """Finish the writes queued so far, then queue none until the next ``sync()``.

@@ -3,7 +3,7 @@
 ``inspection`` describes each pending operation (lock, tables, phase, duration, findings),
 ``impact`` says what it does to running code, ``runbook`` and ``render`` print it,
 ``checklist`` and ``reviews`` record what reviewers ticked and approved, ``gate`` refuses
-what nobody approved.
+what nobody approved, ``window`` refuses risky migrations outside the maintenance windows.
 
 May import: ``analysis/`` (the findings), ``postgres/`` and the app's face. It reads the
 history; the guard never imports it.

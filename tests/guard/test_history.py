@@ -8,6 +8,7 @@ from django.db import connections
 from safemigrate.guard.history import History, MigrationLog, now
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.models import MigrationRun, Run, Status
+from tests.conftest import run_safemigrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,3 +62,17 @@ def test_without_a_sidecar_nothing_is_written():
     history.end(Status.SUCCEEDED, 0)
     assert not Run.objects.exists()
     assert len(history.migrations) == 3
+
+
+def test_a_run_before_safemigrate_is_upgraded_says_its_history_is_not_saved(scenario):
+    # As after upgrading safemigrate: its newest migration is not applied yet.
+    run_safemigrate("safemigrate", "0003_backfill_state")
+    scenario("basic")
+    try:
+        output = run_safemigrate("scenarioapp")
+
+        assert "the run history was not saved" in output.err
+        assert "python manage.py safemigrate safemigrate" in output.err
+    finally:
+        run_safemigrate("safemigrate")
+    assert Run.objects.filter(migrations__app_label="safemigrate").exists()
