@@ -2,10 +2,12 @@
 
 A forward migration is risky when the analysis gives it an error-level finding (acknowledged
 or not: an acknowledgement says the risk is accepted, a window is where it is taken), or a
-*long lock*: a statement that holds a lock stopping writes while it rewrites or scans a
-table, for an estimated ``MAINTENANCE_LONG_LOCK`` or more, or for a time nobody can
-estimate. Outside every window, such a plan is refused (exit code 4) unless the run gives
-``--outside-window REASON``, which the run history keeps. Rollbacks are never refused.
+*long lock*: a lock that stops writes on a table with rows, held while tables are rewritten
+or scanned for an estimated ``MAINTENANCE_LONG_LOCK`` or more, or for a time nobody can
+estimate. An atomic migration holds its locks until it commits, so its whole work counts; a
+non-atomic one holds each lock for one statement. Outside every window, such a plan is
+refused (exit code 4) unless the run gives ``--outside-window REASON``, which the run
+history keeps. Rollbacks are never refused.
 """
 
 from __future__ import annotations
@@ -20,13 +22,21 @@ from django.utils import timezone
 
 from safemigrate.analysis.estimate import estimate_seconds
 from safemigrate.analysis.lint import analyse_before_run
-from safemigrate.analysis.report import AnalysisReport, OperationReport
+from safemigrate.analysis.report import (
+    AnalysisReport,
+    MigrationReport,
+    OperationReport,
+    StatementReport,
+)
 from safemigrate.analysis.rules import Severity
 from safemigrate.conf import conf
 from safemigrate.conf.windows import Window
 from safemigrate.exceptions import AnalysisFailed, ConfigurationError, OutsideMaintenanceWindow
+from safemigrate.postgres.locks import LockMode
 
 DOCS = "See docs/command.md#maintenance-windows."
+#: One statement of the plan, with the operation it belongs to.
+Step = tuple[OperationReport, StatementReport]
 
 
 def now() -> datetime:
@@ -92,35 +102,50 @@ def risks(report: AnalysisReport, long_lock_s: float) -> list[Risk]:
     for migration in report.migrations:
         if migration.backwards:
             continue
-        reasons = [why for op in migration.operations for why in _operation_risks(op, long_lock_s)]
+        reasons = _errors(migration) + _long_locks(migration, long_lock_s)
         if reasons:
             found.append(Risk(migration.label, "; ".join(dict.fromkeys(reasons))))
     return found
 
 
-def _operation_risks(op: OperationReport, long_lock_s: float) -> list[str]:
-    reasons = [
+def _errors(migration: MigrationReport) -> list[str]:
+    return [
         f"error-level finding {finding.rule_id} ({finding.message})"
-        for finding in op.findings
+        for finding in migration.findings
         if finding.severity == Severity.ERROR
     ]
-    for statement in op.statements:
-        held = {table for table, mode in statement.locks.items() if mode.blocks_writes}
-        # An empty table (one this plan creates) is rewritten or scanned in no time.
-        busy = {
-            table
-            for table in held & {*statement.rewrites, *statement.scans}
-            if (stats := op.stats.get(table)) is None or stats.bytes != 0
-        }
-        if not busy:
-            continue
-        seconds = estimate_seconds([statement], op.stats.get)
-        if seconds is None or seconds >= long_lock_s:
-            how_long = _how_long(seconds)
-            for table in sorted(busy):
-                mode = statement.locks[table].name.replace("_", " ")
-                reasons.append(f"{mode} lock on {table} for {how_long} (operation #{op.index})")
-    return reasons
+
+
+def _long_locks(migration: MigrationReport, long_lock_s: float) -> list[str]:
+    """Name the write-blocking locks held for long: in an atomic migration every lock is held
+    until its transaction commits; in a non-atomic one, for one statement."""
+    steps = [(op, statement) for op in migration.operations for statement in op.statements]
+    spans = [steps] if migration.atomic else [[step] for step in steps]
+    return [why for span in spans if (why := _long_lock(span, long_lock_s, migration.atomic))]
+
+
+def _long_lock(span: list[Step], long_lock_s: float, atomic: bool) -> str:
+    stats = {table: found for op, _ in span for table, found in op.stats.items()}
+    held: dict[str, LockMode] = {}
+    for _, statement in span:
+        for table, mode in statement.locks.items():
+            # An empty table (one this plan creates) keeps nobody waiting.
+            known = stats.get(table)
+            if mode.blocks_writes and (known is None or known.bytes != 0):
+                held[table] = max(held.get(table, mode), mode)
+    busy = any(statement.rewrites or statement.scans for _, statement in span)
+    if not (held and busy):
+        return ""
+    seconds = estimate_seconds([statement for _, statement in span], stats.get)
+    if seconds is not None and seconds < long_lock_s:
+        return ""
+    locks = ", ".join(
+        f"{mode.name.replace('_', ' ')} lock on {table}" for table, mode in sorted(held.items())
+    )
+    where = (
+        "until the migration's transaction commits" if atomic else f"operation #{span[0][0].index}"
+    )
+    return f"{locks} for {_how_long(seconds)} ({where})"
 
 
 def _how_long(seconds: float | None) -> str:

@@ -134,7 +134,7 @@ def test_a_long_lock_needs_a_window_too(windowed, settings, clock):
     assert "error-level" not in message
     assert (
         "scenarioapp.0003_quantity_bigint: ACCESS EXCLUSIVE lock on scenarioapp_item for <0.1s "
-        "(operation #0)" in message
+        "(until the migration's transaction commits)" in message
     )
     settings.SAFEMIGRATE = {"MAINTENANCE_WINDOWS": WINDOWS}  # the default: one second
     run_safemigrate("scenarioapp")

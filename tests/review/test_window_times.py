@@ -91,38 +91,59 @@ def test_a_bad_window_names_the_fix(raw: Any, message: str) -> None:
     assert message in str(raised.value)
 
 
-def _report(stats: dict[str, Any], backwards: bool = False) -> AnalysisReport:
-    rewrite = StatementReport(
-        sql="ALTER TABLE big ALTER COLUMN n TYPE bigint",
-        locks={"big": LockMode.ACCESS_EXCLUSIVE},
-        rewrites=["big"],
-        scans=[],
-    )
-    index = StatementReport(
-        sql="CREATE INDEX CONCURRENTLY i ON big (n)",
-        locks={"big": LockMode.SHARE_UPDATE_EXCLUSIVE},
-        rewrites=[],
-        scans=["big"],
-    )
+LARGE = {"big": TableStats(rows=10**8, bytes=50 * 2**30)}
+SMALL = {"big": TableStats(rows=10, bytes=8192)}
+EMPTY = {"big": TableStats(rows=0, bytes=0)}
+REWRITE = StatementReport(
+    "ALTER TABLE big ALTER COLUMN n TYPE bigint", {"big": LockMode.ACCESS_EXCLUSIVE}, ["big"], []
+)
+INDEX = StatementReport(
+    "CREATE INDEX CONCURRENTLY i ON big (n)", {"big": LockMode.SHARE_UPDATE_EXCLUSIVE}, [], ["big"]
+)
+ADD_COLUMN = StatementReport(
+    "ALTER TABLE big ADD c int", {"big": LockMode.ACCESS_EXCLUSIVE}, [], []
+)
+UPDATE = StatementReport("UPDATE big SET c = n", {"big": LockMode.ROW_EXCLUSIVE}, [], ["big"])
+
+
+def plan(*statements: StatementReport, stats: Any, atomic: bool, back: bool = False) -> Any:
     operations = [
-        OperationReport(0, "Alter field n", None, [rewrite], stats),
-        OperationReport(1, "Add index", None, [index], stats),
+        OperationReport(index, statement.sql, None, [statement], stats)
+        for index, statement in enumerate(statements)
     ]
-    migration = MigrationReport("app", "0002_n", "", True, backwards, operations)
-    return AnalysisReport([migration])
+    return AnalysisReport([MigrationReport("app", "0002_n", "", atomic, back, operations)])
 
 
-def test_a_long_lock_is_one_that_stops_writes_for_long_or_for_an_unknown_time() -> None:
-    large = {"big": TableStats(rows=10**8, bytes=50 * 2**30)}
-    small = {"big": TableStats(rows=10, bytes=8192)}
+def why(report: AnalysisReport, long_lock_s: float = 1.0) -> str:
+    found = risks(report, long_lock_s)
+    return found[0].why if found else ""
 
-    [risk] = risks(_report(large), long_lock_s=1.0)
-    assert risk.migration == "app.0002_n"
-    assert risk.why.startswith("ACCESS EXCLUSIVE lock on big for ~")
-    assert "operation #0" in risk.why, "the concurrent index stops no writes"
-    assert risks(_report(small), long_lock_s=1.0) == []
-    assert risks(_report(small), long_lock_s=0) != []
-    assert risks(_report({"big": TableStats(rows=0, bytes=0)}), long_lock_s=0) == []
-    [unknown] = risks(_report({}), long_lock_s=1.0)
-    assert "for an unknown time (table size unknown)" in unknown.why
-    assert risks(_report(large, backwards=True), long_lock_s=1.0) == []
+
+def test_a_long_lock_stops_writes_while_a_table_is_rewritten_or_scanned() -> None:
+    assert why(plan(REWRITE, stats=LARGE, atomic=False)).startswith(
+        "ACCESS EXCLUSIVE lock on big for ~"
+    )
+    assert why(plan(REWRITE, stats=LARGE, atomic=False)).endswith("(operation #0)")
+    assert why(plan(REWRITE, stats=SMALL, atomic=False)) == ""
+    assert why(plan(REWRITE, stats=SMALL, atomic=False), long_lock_s=0) != ""
+    assert why(plan(REWRITE, stats=EMPTY, atomic=False), long_lock_s=0) == ""
+    assert why(plan(REWRITE, stats={}, atomic=False)).endswith(
+        "for an unknown time (table size unknown) (operation #0)"
+    )
+
+
+def test_concurrent_work_and_instant_locks_are_no_long_locks() -> None:
+    assert why(plan(INDEX, stats=LARGE, atomic=False)) == ""
+    assert why(plan(ADD_COLUMN, stats=LARGE, atomic=False), long_lock_s=0) == ""
+    assert why(plan(ADD_COLUMN, UPDATE, stats=LARGE, atomic=False)) == ""
+
+
+def test_an_atomic_migration_holds_its_locks_until_it_commits() -> None:
+    reason = why(plan(ADD_COLUMN, UPDATE, stats=LARGE, atomic=True))
+
+    assert reason.startswith("ACCESS EXCLUSIVE lock on big for ~")
+    assert reason.endswith("(until the migration's transaction commits)")
+
+
+def test_a_rollback_never_needs_a_window() -> None:
+    assert risks(plan(REWRITE, stats=LARGE, atomic=True, back=True), long_lock_s=0) == []
