@@ -191,6 +191,7 @@ def test_history_stores_no_connection_secrets(scenario):
         "lock_timeout",
         "statement_timeout",
         "retries",
+        "phase",
         "verbosity",
     }
 

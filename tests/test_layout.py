@@ -27,16 +27,17 @@ ALLOWED: dict[str, set[str]] = {
     "conf": {"exceptions"},
     "declarations": {"exceptions"},
     "guard": FOUNDATION,
+    "deploy": FOUNDATION,
     "analysis": FOUNDATION,
     "backfill": FOUNDATION | {"guard"},
     "verify": FOUNDATION | {"guard"},
     "testing": FOUNDATION,
     "operations": FOUNDATION | {"backfill", "verify"},
-    "review": FOUNDATION | {"analysis"},
+    "review": FOUNDATION | {"analysis", "deploy"},
     "admin": FOUNDATION | {"review", "backfill"},
     "checks": FOUNDATION,
-    "apps": {"checks"},
-    "management": FOUNDATION | {"guard", "analysis", "backfill", "operations", "review"},
+    "apps": {"checks", "deploy"},
+    "management": FOUNDATION | {"guard", "deploy", "analysis", "backfill", "operations", "review"},
 }
 
 MAX_MODULE_LINES = 400

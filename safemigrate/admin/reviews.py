@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 from safemigrate.conf import conf
 from safemigrate.models import Review
 from safemigrate.review import reviews
-from safemigrate.review.inspection import fingerprint, inspect_plan
-from safemigrate.review.plan import PlanStep, pending_plan
+from safemigrate.review.inspection import MigrationInfo, fingerprint, inspect_plan
+from safemigrate.review.plan import pending_plan
 from safemigrate.review.runbook import build_runbook, runbook_from
 
 
@@ -94,9 +94,7 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         info = inspect_plan(connection, executor, steps)
         book = runbook_from(info, connection, conf.checklist)
         existing = {(r.app_label, r.name): r for r in Review.objects.all()}
-        rows = [
-            _pending_row(m.step, m.fingerprint, existing.get(m.step.key)) for m in info.migrations
-        ]
+        rows = [_pending_row(m, existing.get(m.step.key)) for m in info.migrations]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -180,13 +178,16 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         }
 
 
-def _pending_row(step: PlanStep, digest: str, review: Review | None) -> dict[str, Any]:
+def _pending_row(migration: MigrationInfo, review: Review | None) -> dict[str, Any]:
+    step = migration.step
     return {
         "label": step.label,
         "app_label": step.migration.app_label,
         "name": step.migration.name,
+        "phase": "rollback" if step.backwards else migration.deploy_phase.phase.label,
+        "phase_source": "" if step.backwards else migration.deploy_phase.source,
         "review": review,
-        "state": reviews.approval_state(review, digest),
+        "state": reviews.approval_state(review, migration.fingerprint),
     }
 
 

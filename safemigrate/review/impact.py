@@ -1,7 +1,9 @@
 """What an operation does to the running application: its phase, whether it breaks code
 that still uses the old schema, and roughly how long it holds the table.
 
-These are rules as data: patterns over the SQL the schema editor renders, checked in order.
+These are rules as data: the expand/contract role of each operation class is
+``deploy.phases.ROLES`` (the same table that says which steps wait for the old code to be
+gone), and patterns over the SQL the schema editor renders are checked in order.
 The duration is a rough order of magnitude from the table's size and what the statement
 must do to it (nothing, scan it, or rewrite it); it is not a promise.
 """
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 
 from django.db.migrations.operations.base import Operation
 
+from safemigrate.deploy.phases import POST_DEPLOY_SQL, role_of
 from safemigrate.postgres.statements import StatementInfo
 
 _MB = 1024 * 1024
@@ -27,75 +30,23 @@ SQL_COSTS: tuple[tuple[re.Pattern[str], int, str], ...] = (
     (re.compile(r"^\s*(UPDATE|DELETE|INSERT)\b", re.I), 20, "writes rows"),
 )
 
-#: Operation classes by phase of the expand/contract pattern.
-PHASES: dict[str, frozenset[str]] = {
-    "expand": frozenset(
-        {
-            "CreateModel",
-            "AddField",
-            "AddIndex",
-            "AddConstraint",
-            "AddIndexConcurrently",
-            "AddConstraintNotValid",
-            "CreateExtension",
-            "ValidateConstraint",
-            # safemigrate.operations
-            "AddFieldSafely",
-            "AddUniqueConstraintConcurrently",
-            "AddIndexToPartitionedTable",
-        }
-    ),
-    "contract": frozenset(
-        {
-            "DeleteModel",
-            "RemoveField",
-            "RemoveIndex",
-            "RemoveConstraint",
-            "RemoveIndexConcurrently",
-            # safemigrate.operations
-            "RemoveFieldFromState",
-            "SafeRemoveField",
-            "RemoveFieldFromDatabase",
-            "DeleteModelFromState",
-            "SafeDeleteModel",
-            "DeleteModelFromDatabase",
-            "DetachPartitionConcurrently",
-        }
-    ),
-    "data": frozenset({"RunPython"}),
-}
-
-#: Operation classes that break code still using the old schema, and why.
-BREAKING: dict[str, str] = {
-    "RemoveField": "drops a column: code still reading or writing it fails, and its data is lost",
-    "DeleteModel": "drops a table: code still using it fails, and its data is lost",
-    "RenameField": "renames a column: code using the old name fails until it is deployed",
-    "RenameModel": "renames a table: code using the old name fails until it is deployed",
-    "AlterModelTable": "renames a table: code using the old name fails until it is deployed",
-}
-
-#: (pattern on the SQL, why it breaks code that still uses the old schema), checked in order.
+#: (pattern on the SQL, why it breaks code that still uses the old schema), checked in order:
+#: a type change, then the drops and renames that make a step post-deploy.
 SQL_BREAKING: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"\bALTER\s+COLUMN\s+(\S+)\s+(SET\s+DATA\s+)?TYPE\b", re.I),
         "changes the type of column {0}: a rewrite, and code may break",
     ),
-    (re.compile(r"\bDROP\s+COLUMN\s+(\S+)", re.I), "drops column {0}: its data is lost"),
-    (re.compile(r"^\s*DROP\s+TABLE\s+(\S+)", re.I), "drops table {0}: its data is lost"),
-    (re.compile(r"\bRENAME\s+COLUMN\s+(\S+)", re.I), "renames column {0}"),
-    (re.compile(r"^\s*ALTER\s+TABLE\s+(\S+)\s+RENAME\s+TO\b", re.I), "renames table {0}"),
+    *POST_DEPLOY_SQL,
 )
 
 
 def phase(operation: Operation, statements: Sequence[StatementInfo]) -> str:
     """Return ``expand``, ``contract``, ``data`` or ``change`` (everything else)."""
-    name = type(operation).__name__
-    for label, kinds in PHASES.items():
-        if name in kinds:
-            return label
-    if name == "RunSQL" and statements and not any(s.is_ddl for s in statements):
-        return "data"
-    return "change"
+    kind = role_of(operation).kind
+    if kind == "change" and type(operation).__name__ == "RunSQL":
+        return "data" if statements and not any(s.is_ddl for s in statements) else kind
+    return kind
 
 
 def breaking(operation: Operation, sql: Sequence[str], backwards: bool = False) -> str:
@@ -103,9 +54,9 @@ def breaking(operation: Operation, sql: Sequence[str], backwards: bool = False) 
 
     Unapplying is judged by its SQL alone: unapplying ``AddField`` drops a column.
     """
-    name = type(operation).__name__
-    if name in BREAKING and not backwards:
-        return BREAKING[name]
+    role = role_of(operation)
+    if role.breaks and not backwards:
+        return role.breaks
     for text in sql:
         for pattern, why in SQL_BREAKING:
             if match := pattern.search(text):

@@ -3,8 +3,8 @@
 For every operation: its SQL (rendered by the schema editor in ``collect_sql`` mode, as
 ``sqlmigrate`` does), the tables it touches with their live size, the strongest lock it takes,
 whether it can be reversed, its expand/contract phase, a rough duration, whether it breaks
-running code, and the findings of the analysis engine, which come from one replaceable
-function: ``FINDINGS_SOURCE``.
+running code (and so the migration's deploy phase), and the findings of the analysis
+engine, which come from one replaceable function: ``FINDINGS_SOURCE``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.migrations.writer import MigrationWriter
 
+from safemigrate.deploy.phases import MigrationPhase, migration_phase
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.statements import StatementInfo, classify
 from safemigrate.postgres.tables import TableStats, table_stats
@@ -120,6 +121,8 @@ class MigrationInfo:
     rollback_to: str
     fingerprint: str
     operations: list[OperationInfo]
+    #: When it may run: before the new code is live, or once the old code is gone.
+    deploy_phase: MigrationPhase
 
     @property
     def findings(self) -> list[Finding]:
@@ -198,6 +201,7 @@ def _migration(
         else rollback_target(executor.loader, step),
         fingerprint=fingerprint(migration),
         operations=ops,
+        deploy_phase=migration_phase(migration),
     )
 
 

@@ -86,6 +86,9 @@ def _migration(m: MigrationInfo) -> dict[str, Any]:
         "name": m.step.migration.name,
         "label": m.step.label,
         "direction": "backwards" if m.step.backwards else "forwards",
+        # A rollback runs whenever it is asked for: phases never hold one back.
+        "deploy_phase": "rollback" if m.step.backwards else m.deploy_phase.phase.value,
+        "deploy_phase_source": "" if m.step.backwards else m.deploy_phase.source,
         "atomic": m.atomic,
         "fingerprint": m.fingerprint,
         "estimated_ms": m.estimated_ms,

@@ -66,7 +66,7 @@ def test_without_a_sidecar_nothing_is_written():
 
 def test_a_run_before_safemigrate_is_upgraded_says_its_history_is_not_saved(scenario):
     # As after upgrading safemigrate: its newest migration is not applied yet.
-    run_safemigrate("safemigrate", "0003_backfill_state")
+    run_safemigrate("safemigrate", "0006_app_process")
     scenario("basic")
     try:
         output = run_safemigrate("scenarioapp")

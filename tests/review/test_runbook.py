@@ -230,3 +230,22 @@ def test_runbook_of_a_rollback_says_how_to_reapply_and_what_cannot_be_undone(rev
         "Alter field price on item": 'changes the type of column "price": a rewrite, and code '
         "may break",
     }
+
+
+def test_runbook_gives_each_migration_its_deploy_phase(scenario, settings):
+    scenario("phases")
+    book = json.loads(run_safemigrate("--runbook", "--format", "json").out)
+    phases = {m["name"]: (m["deploy_phase"], m["deploy_phase_source"]) for m in book["migrations"]}
+    assert phases["0002_item_note"][0] == "pre_deploy"
+    assert phases["0004_remove_item_legacy_from_database"] == (
+        "post_deploy",
+        "inferred: Drop column of removed field legacy from item: "
+        "RemoveFieldFromDatabase declares it post-deploy",
+    )
+    markdown = run_safemigrate("--runbook").out
+    assert "Deploy phase: **post-deploy** (inferred: Drop column" in markdown
+    run_safemigrate("scenarioapp", "0004")  # no heartbeat in a test run: nothing waits
+    rollback = json.loads(
+        run_safemigrate("--runbook", "--format", "json", "scenarioapp", "0002").out
+    )
+    assert {m["deploy_phase"] for m in rollback["migrations"]} == {"rollback"}

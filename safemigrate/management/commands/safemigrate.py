@@ -24,6 +24,7 @@ from safemigrate.analysis.lint import analyse_before_run, lint_command, refuse_u
 from safemigrate.backfill import control
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.conf import conf
+from safemigrate.deploy.policy import DeployPolicy, deploy_policy
 from safemigrate.exceptions import (
     ExitCode,
     LintFindings,
@@ -137,15 +138,17 @@ class Command(migrate.Command):
         outside_window = enforce_window(connection, options, report)
         if outside_window:
             self.stderr.write(f"safemigrate: outside the maintenance windows: {outside_window}")
+        policy = deploy_policy(options, self.reporter.notice)
         self.run = GuardedRun(connection, options, self.reporter)
         self.run.history.run.outside_window_reason = outside_window
         try:
-            self._migrate_guarded(self.run, options)
+            self._migrate_guarded(self.run, policy, options)
         except (DatabaseError, PostconditionFailed) as error:
             raise CommandError(self.run.failure_message(error), returncode=1) from error
 
-    def _migrate_guarded(self, run: GuardedRun, options: Options) -> None:
-        with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
+    def _migrate_guarded(self, run: GuardedRun, policy: DeployPolicy, options: Options) -> None:
+        executor = functools.partial(GuardedExecutor, run=run, policy=policy)
+        with run, migrate_uses_executor(executor):
             token = active_run.set(run)
             try:
                 control.finish_pending(run.connection.alias)
