@@ -57,8 +57,9 @@ def enforce_window(
 ) -> str:
     """Refuse a risky plan outside the maintenance windows; return the override's reason.
 
-    ``report`` is the analysis the run already made, if any. The reason is returned only
-    when it was needed (the run is outside every window), so the history records it then.
+    ``report`` is the plan the run already judged, if any (``--allow-unsafe`` skips it). The
+    reason is returned only when it was needed (the run is outside every window), so the
+    history records it then.
     """
     windows = conf.maintenance_windows
     reason = outside_window_reason(options)
@@ -131,7 +132,7 @@ def _long_lock(span: list[Step], long_lock_s: float, atomic: bool) -> str:
         for table, mode in statement.locks.items():
             # An empty table (one this plan creates) keeps nobody waiting.
             known = stats.get(table)
-            if mode.blocks_writes and (known is None or known.bytes != 0):
+            if mode.blocks_writes and (known is None or known.size_bytes != 0):
                 held[table] = max(held.get(table, mode), mode)
     busy = any(statement.rewrites or statement.scans for _, statement in span)
     if not (held and busy):

@@ -14,11 +14,11 @@ from safemigrate.analysis.report import (
     MigrationReport,
     OperationReport,
     StatementReport,
-    TableStats,
 )
 from safemigrate.conf.windows import parse_windows
 from safemigrate.exceptions import ConfigurationError
 from safemigrate.postgres.locks import LockMode
+from safemigrate.postgres.tables import TableStats
 from safemigrate.review.window import risks
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -91,9 +91,9 @@ def test_a_bad_window_names_the_fix(raw: Any, message: str) -> None:
     assert message in str(raised.value)
 
 
-LARGE = {"big": TableStats(rows=10**8, bytes=50 * 2**30)}
-SMALL = {"big": TableStats(rows=10, bytes=8192)}
-EMPTY = {"big": TableStats(rows=0, bytes=0)}
+LARGE = {"big": TableStats("big", exists=True, rows=10**8, size_bytes=50 * 2**30)}
+SMALL = {"big": TableStats("big", exists=True, rows=10, size_bytes=8192)}
+EMPTY = {"big": TableStats("big", exists=True, rows=0, size_bytes=0)}
 REWRITE = StatementReport(
     "ALTER TABLE big ALTER COLUMN n TYPE bigint", {"big": LockMode.ACCESS_EXCLUSIVE}, ["big"], []
 )

@@ -20,10 +20,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
 from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
-from safemigrate.analysis.lint import analyse_before_run, lint_command, refuse_unsafe
+from safemigrate.analysis.lint import lint_command
 from safemigrate.backfill import control
 from safemigrate.compat import migrate_uses_executor
-from safemigrate.conf import conf
 from safemigrate.deploy.policy import DeployPolicy, deploy_policy
 from safemigrate.exceptions import (
     ExitCode,
@@ -41,11 +40,10 @@ from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
 from safemigrate.models import Status
 from safemigrate.operations.doctor import doctor_command
 from safemigrate.operations.fix import rewrite_migration
-from safemigrate.review.gate import check_gate
+from safemigrate.review.gate import check_before_run
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 from safemigrate.review.render import render as render_runbook
 from safemigrate.review.runbook import build_runbook
-from safemigrate.review.window import enforce_window
 
 Options = dict[str, Any]
 
@@ -126,21 +124,16 @@ class Command(migrate.Command):
 
     def _migrate(self, connection: BaseDatabaseWrapper, options: Options) -> None:
         """Apply the plan as ``migrate`` would, each migration under the guard."""
-        mode = options.get("require_approval") or conf.require_approval
-        if mode and not options.get("fake"):
-            notice = check_gate(connection, mode, options["app_label"], options["migration_name"])
-            if notice:
-                self.stderr.write(notice)
-        report = None
-        if not (options["fake"] or options["allow_unsafe"]):
-            report = analyse_before_run(connection, options)
-            refuse_unsafe(report)
-        outside_window = enforce_window(connection, options, report)
-        if outside_window:
-            self.stderr.write(f"safemigrate: outside the maintenance windows: {outside_window}")
+        checked = check_before_run(connection, options)
+        if checked.notice:
+            self.stderr.write(checked.notice)
+        if checked.outside_window:
+            self.stderr.write(
+                f"safemigrate: outside the maintenance windows: {checked.outside_window}"
+            )
         policy = deploy_policy(options, self.reporter.notice)
         self.run = GuardedRun(connection, options, self.reporter)
-        self.run.history.run.outside_window_reason = outside_window
+        self.run.history.run.outside_window_reason = checked.outside_window
         try:
             self._migrate_guarded(self.run, policy, options)
         except (DatabaseError, PostconditionFailed) as error:
