@@ -6,6 +6,7 @@ loads Django, and asking it for the fixture says what is missing."""
 from __future__ import annotations
 
 import os
+from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
@@ -129,21 +130,30 @@ def test_the_fixture_works_and_the_check_catches_an_irreversible_migration(proje
     )
 
 
+def test_the_plugin_is_registered_for_pytest_by_installing_safemigrate():
+    plugins = {entry.name: entry.value for entry in entry_points(group="pytest11")}
+
+    assert plugins["safemigrate"] == "safemigrate.testing.plugin"
+
+
 def test_a_suite_without_pytest_django_never_loads_django(pytester, monkeypatch):
+    # Only this plugin: other installed plugins (some Django apps ship one) may load Django.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
     pytester.makepyfile(
         test_plain="""
 import sys
 
 
-def test_plain(request):
-    assert request.config.pluginmanager.hasplugin("safemigrate")
+def test_plain():
     assert "django" not in sys.modules
 """,
         test_asks=("def test_asks_for_the_fixture(migrator):\n    pass\n"),
     )
 
-    result = pytester.runpytest_subprocess("-p", "no:django", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "-p", "safemigrate.testing.plugin", "-p", "no:cacheprovider"
+    )
 
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*The migrator fixture needs pytest-django*"])
