@@ -28,6 +28,7 @@ from django.utils.html import format_html, format_html_join
 from safemigrate.admin.readonly import NoEditing
 from safemigrate.admin.timeline import timeline
 from safemigrate.models import MigrationRun, Run
+from safemigrate.postgres.tables import quote_relation
 
 #: Above this many rows, an unfiltered list shows the planner's row estimate, not COUNT(*).
 ESTIMATE_COUNT_ABOVE = 10_000
@@ -61,7 +62,7 @@ def _estimated_rows(queryset: QuerySet[Any]) -> int:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(
             "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-            [queryset.model._meta.db_table],
+            [quote_relation(queryset.model._meta.db_table)],
         )
         row = cursor.fetchone()
     return int(row[0]) if row else -1

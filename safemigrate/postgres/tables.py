@@ -1,12 +1,55 @@
 """What PostgreSQL knows about a table: its name as a relation, size, rows and write rate.
 
 Each function takes a DB-API cursor and runs one parametrised query; none of them writes.
+
+A relation's name is written as Django's ``db_table`` writes it: one identifier exactly as
+the table is called (``LegacyOrder``, ``Odd Table;drop``, even ``a.b``: a dot is part of the
+name), or, for a table in another schema, the schema and the table each in double quotes
+(``"sales"."order"``). ``quote_relation`` turns either into SQL, and every function here
+quotes the names it is given, so a mixed-case or odd name is found, never folded to lower
+case or refused as bad syntax.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+
+def quote_relation(name: str) -> str:
+    """Quote a relation's name for SQL or ``to_regclass()``, by Django's ``quote_name`` rule.
+
+    An unquoted name is one identifier, quoted whole; a name already in double quotes is a
+    qualified one (``"schema"."table"``) and stays as it is. Unlike Django's rule, a double
+    quote inside a name is doubled, so any name makes valid SQL.
+    """
+    if len(name) > 1 and name.startswith('"') and name.endswith('"'):
+        return name
+    return quote_identifier(name)
+
+
+def quote_identifier(name: str) -> str:
+    """Quote one identifier (a column, a constraint, a schema) exactly as written."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified_name(name: str, schema: str = "") -> str:
+    """Return a relation's name as ``quote_relation`` reads it: ``name`` alone when no
+    ``schema`` is given (the search path finds it), else ``"schema"."name"``."""
+    return f"{quote_identifier(schema)}.{quote_identifier(name)}" if schema else name
+
+
+def split_relation(name: str) -> tuple[str, str]:
+    """Return ``(schema, name)`` of a relation's name; the schema is ``""`` when unqualified."""
+    if not (name.startswith('"') and name.endswith('"')) or '"."' not in name:
+        return "", name
+    schema, _, table = name[1:-1].partition('"."')
+    return schema.replace('""', '"'), table.replace('""', '"')
+
+
+def sibling(table: str, name: str) -> str:
+    """Name relation ``name`` in ``table``'s schema, where a table's indexes always live."""
+    return qualified_name(name, split_relation(table)[0])
 
 
 def locked_table(cursor: Any, regclass: str, via_index: bool) -> str | None:
@@ -26,8 +69,8 @@ def locked_table(cursor: Any, regclass: str, via_index: bool) -> str | None:
 
 
 def relation_exists(cursor: Any, name: str) -> bool:
-    """Return whether a table (or other relation) of that name is visible on the search path."""
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+    """Return whether a table (or other relation) of that name exists."""
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [quote_relation(name)])
     return bool(cursor.fetchone()[0])
 
 
@@ -62,7 +105,7 @@ def table_stats(cursor: Any, name: str) -> TableStats:
     cursor.execute(
         "SELECT c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c "
         "WHERE c.oid = to_regclass(%s)",
-        [name],
+        [quote_relation(name)],
     )
     row = cursor.fetchone()
     if row is None:
@@ -86,11 +129,6 @@ def validated_checks(cursor: Any, table: str) -> list[str]:
     return [str(expression) for (expression,) in cursor.fetchall()]
 
 
-def quote_relation(name: str) -> str:
-    """Quote each part of ``schema.table`` as an identifier, exactly as written."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
-
-
 def write_rate(cursor: Any, table: str) -> float | None:
     """Return the rows a table has had written per second, on average since stats began.
 
@@ -104,7 +142,7 @@ def write_rate(cursor: Any, table: str) -> float | None:
         FROM pg_stat_user_tables s, pg_stat_database d
         WHERE s.relid = to_regclass(%s) AND d.datname = current_database()
         """,
-        [table],
+        [quote_relation(table)],
     )
     row = cursor.fetchone()
     return None if row is None else float(row[0])
