@@ -27,7 +27,7 @@ from django.utils.html import format_html, format_html_join
 
 from safemigrate.admin.readonly import NoEditing
 from safemigrate.admin.timeline import timeline
-from safemigrate.models import MigrationRun, Run
+from safemigrate.models import Backup, Direction, MigrationRun, Run, Status
 from safemigrate.postgres.tables import quote_relation
 
 #: Above this many rows, an unfiltered list shows the planner's row estimate, not COUNT(*).
@@ -201,6 +201,9 @@ class RunAdmin(ReadOnlyAdmin):
                 "attempts", "statements", "postconditions"
             )
         )
+        applied = any(
+            m.direction == Direction.FORWARDS and m.status == Status.SUCCEEDED for m in migrations
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -208,6 +211,11 @@ class RunAdmin(ReadOnlyAdmin):
             "run": run,
             "migrations": migrations,
             "timeline": timeline(run, migrations),
+            "backup": Backup.objects.filter(run=run).first(),
+            "rollbacks": list(run.rollbacks.order_by("started_at")),
+            # A run that applied something can be rolled back; a rollback is undone by
+            # applying again.
+            "can_roll_back": applied and run.rollback_of_id is None,
         }
         return TemplateResponse(request, "admin/safemigrate/run_detail.html", context)
 

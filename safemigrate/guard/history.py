@@ -1,9 +1,11 @@
 """Keep the run history in memory and write it through the side connection when possible.
 
-The records are unsaved model instances until their tables exist: on the very first run,
-safemigrate's own tables are created part-way through, so everything recorded before that
-is written at the end. Writes go through the sidecar in autocommit, so a migration that
-fails (and rolls back) still leaves its record. While a migration of safemigrate itself
+The records are unsaved model instances until their tables exist, with every column the
+models have: on the very first run safemigrate's own tables are created part-way through,
+and a run that upgrades safemigrate adds columns part-way through, so everything recorded
+before that is written once they are there (at the end, at the latest). Writes go through
+the sidecar in autocommit, so a migration that fails (and rolls back) still leaves its
+record. While a migration of safemigrate itself
 runs, writes wait: it may hold locks on the very tables the history writes to.
 """
 
@@ -14,12 +16,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.utils import timezone
 
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.models import (
     Attempt,
+    Backup,
     MigrationRun,
     Outcome,
     Postcondition,
@@ -28,7 +31,7 @@ from safemigrate.models import (
     Status,
 )
 from safemigrate.postgres.sessions import set_settings
-from safemigrate.postgres.tables import relation_exists
+from safemigrate.postgres.tables import table_columns
 
 
 def now() -> datetime:
@@ -82,12 +85,15 @@ class History:
     def __init__(self, run: Run, sidecar: Sidecar | None, alias: str) -> None:
         self.run = run
         self.migrations: list[MigrationLog] = []
+        #: Records that belong to the run (its backup), saved after it on each change.
+        self.attached: list[models.Model] = []
         self.sidecar = sidecar
         self.alias = alias
         self.deferred = False
         self.warning: str | None = None
         self._tables_exist = False
         self._run_changed = True
+        self._attached_changed = False
         self._clock = time.monotonic()
         self._pending: Future[None] | None = None
 
@@ -98,6 +104,16 @@ class History:
     def migration(self, log: MigrationLog) -> None:
         self.migrations.append(log)
         self.sync()
+
+    def attach(self, record: models.Model) -> None:
+        """Keep a record with a ``run`` foreign key; it is saved now and after each ``changed``."""
+        self.attached.append(record)
+        self.changed()
+
+    def changed(self, wait: bool = False) -> None:
+        """Save the attached records again: one of them changed."""
+        self._attached_changed = True
+        self.sync(wait=wait)
 
     def end(self, status: Status, exit_code: int, error: str = "") -> None:
         self.run.status = status
@@ -149,9 +165,13 @@ class History:
             self.warning = f"the run history could not be written ({error}); it is not saved."
 
     def _has_changes(self) -> bool:
-        return self._run_changed or any(
-            log.written == "nothing" or (log.finished and log.written != "all")
-            for log in self.migrations
+        return (
+            self._run_changed
+            or self._attached_changed
+            or any(
+                log.written == "nothing" or (log.finished and log.written != "all")
+                for log in self.migrations
+            )
         )
 
     def _write_in_transaction(self, close_stale: bool) -> None:
@@ -175,9 +195,18 @@ class History:
             Run.objects.using(self.alias).filter(status=Status.RUNNING).exclude(
                 pk=self.run.pk
             ).update(status=Status.INTERRUPTED)
+            # So is a backup such a run was writing: its file never got its final name.
+            Backup.objects.using(self.alias).filter(status=Status.RUNNING).update(
+                status=Status.INTERRUPTED
+            )
         if self._run_changed:
             self._run_changed = False  # before saving: a change made meanwhile is saved next time
             self.run.save(using=self.alias)
+        if self._attached_changed:
+            self._attached_changed = False
+            for record in self.attached:
+                record.run = self.run  # type: ignore[attr-defined]
+                record.save(using=self.alias)
         # Only what changed since the last sync: a run of hundreds of migrations must not
         # rewrite every earlier record after each one.
         for log in self.migrations:
@@ -185,10 +214,15 @@ class History:
                 self._write_migration(log)
 
     def _check_tables(self) -> bool:
+        """Whether every history table exists with every column its model has."""
+        history: set[type[models.Model]] = {Run, MigrationRun, Attempt, Statement, Postcondition}
+        history.update(type(record) for record in self.attached)
         with connections[self.alias].cursor() as cursor:
-            # Postcondition came with Run.outside_window_reason: both or neither exist.
-            tables = (Run, MigrationRun, Attempt, Statement, Postcondition)
-            return all(relation_exists(cursor, m._meta.db_table) for m in tables)
+            return all(
+                {field.column for field in model._meta.concrete_fields}
+                <= table_columns(cursor, model._meta.db_table)
+                for model in history
+            )
 
     def _write_migration(self, log: MigrationLog) -> None:
         # Read once: the migration may finish while this thread writes; if it does, the sync

@@ -24,7 +24,7 @@ from safemigrate.conf import conf
 from safemigrate.exceptions import LeftoversRemain
 from safemigrate.models import Direction, MigrationRun, Status
 from safemigrate.postgres import catalog
-from safemigrate.postgres.sessions import current_settings, set_settings
+from safemigrate.postgres.sessions import session_settings
 from safemigrate.postgres.tables import quote_identifier, quote_relation
 
 Action = Callable[[], None]
@@ -63,14 +63,11 @@ class Doctor:
     def _timeouts(self, concurrently: bool) -> Iterator[None]:
         """Wait for a lock no longer than LOCK_TIMEOUT (CONCURRENTLY work waits as it must)."""
         lock_timeout = "0" if concurrently else str(conf.lock_timeout_ms)
-        with self.connection.cursor() as cursor:
-            saved = current_settings(cursor, ["lock_timeout"])
-            set_settings(cursor, {"lock_timeout": lock_timeout}, local=False)
-        try:
+        with (
+            self.connection.cursor() as cursor,
+            session_settings(cursor, {"lock_timeout": lock_timeout}),
+        ):
             yield
-        finally:
-            with self.connection.cursor() as cursor:
-                set_settings(cursor, {"lock_timeout": saved["lock_timeout"]}, local=False)
 
     def findings(self) -> list[Finding]:
         with self.connection.cursor() as cursor:

@@ -68,6 +68,68 @@ def locked_table(cursor: Any, regclass: str, via_index: bool) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
+def table_columns(cursor: Any, name: str) -> set[str]:
+    """Return the column names of a table as the catalog has them (empty if it does not exist)."""
+    cursor.execute(
+        "SELECT attname FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+        [name],
+    )
+    return {str(row[0]) for row in cursor.fetchall()}
+
+
+def qualified_tables(cursor: Any, names: list[str]) -> list[tuple[str, str]]:
+    """Return ``(schema, name)`` of each of ``names`` that exists, sorted, with the partitions
+    of the partitioned ones (a dump of the parent alone holds none of their rows)."""
+    cursor.execute(
+        """
+        WITH named AS (
+            SELECT to_regclass(name) AS oid FROM unnest(%s::text[]) AS name
+        ), relations AS (
+            SELECT oid FROM named WHERE oid IS NOT NULL
+            UNION
+            SELECT tree.relid FROM named, pg_partition_tree(named.oid) AS tree
+            WHERE named.oid IS NOT NULL
+        )
+        SELECT n.nspname, c.relname FROM relations r
+        JOIN pg_class c ON c.oid = r.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind NOT IN ('i', 'I', 'c', 't')
+        ORDER BY 1, 2
+        """,
+        [[quote_relation(name) for name in names]],
+    )
+    return [(str(schema), str(table)) for schema, table in cursor.fetchall()]
+
+
+def referenced_from_outside(cursor: Any, tables: list[tuple[str, str]]) -> list[str]:
+    """Return ``"a -> b"`` for each foreign key from a table outside ``tables`` into one of them.
+
+    Dropping and recreating ``b`` (as an in-place restore does) would have to drop ``a`` too.
+    """
+    cursor.execute(
+        """
+        WITH inside AS (
+            SELECT c.oid FROM unnest(%s::text[], %s::text[]) AS t(nspname, relname)
+            JOIN pg_namespace n ON n.nspname = t.nspname
+            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.relname
+        )
+        SELECT DISTINCT conrelid::regclass::text || ' -> ' || confrelid::regclass::text
+        FROM pg_constraint
+        WHERE contype = 'f' AND confrelid IN (SELECT oid FROM inside)
+          AND conrelid NOT IN (SELECT oid FROM inside)
+        ORDER BY 1
+        """,
+        [[schema for schema, _ in tables], [table for _, table in tables]],
+    )
+    return [str(row[0]) for row in cursor.fetchall()]
+
+
+def has_rows(cursor: Any, name: str) -> bool:
+    """Return whether the table holds at least one row (it reads one, at most)."""
+    cursor.execute(f"SELECT EXISTS (SELECT FROM {quote_relation(name)})")
+    return bool(cursor.fetchone()[0])
+
+
 def relation_exists(cursor: Any, name: str) -> bool:
     """Return whether a table (or other relation) of that name exists."""
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [quote_relation(name)])
@@ -157,3 +219,17 @@ def estimated_rows(cursor: Any, sql: str, params: Any) -> int:
 
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def format_bytes(value: int | None) -> str:
+    """Return a size the way psql's ``\\dt+`` shows it: ``8192 bytes``, ``1.2 MB``."""
+    if value is None:
+        return "-"
+    if value < 1024:
+        return f"{value} bytes"
+    size, unit = value / 1024, "kB"
+    for bigger in ("MB", "GB"):
+        if size < 1024:
+            break
+        size, unit = size / 1024, bigger
+    return f"{size:.1f} {unit}"

@@ -47,9 +47,11 @@ def pending_url() -> str:
 
 @dataclass(frozen=True)
 class BeforeRun:
-    """What the checks leave the run: a notice to show, and why it runs outside the windows."""
+    """What the checks leave the run: a notice to show, the judged plan, the window override."""
 
     notice: str = ""
+    #: The plan, when one was judged, for the rest of the run to read.
+    report: AnalysisReport | None = None
     #: ``--outside-window``'s reason, when the run is outside every maintenance window.
     outside_window: str = ""
 
@@ -77,7 +79,8 @@ def check_before_run(connection: BaseDatabaseWrapper, options: Mapping[str, Any]
         if refuse:
             refuse_unsafe(report)
     outside_window = enforce_window(connection, options, report)
-    return BeforeRun("\n".join(notice for notice in notices if notice), outside_window)
+    notice = "\n".join(notice for notice in notices if notice)
+    return BeforeRun(notice, report, outside_window)
 
 
 def check_gate(

@@ -19,8 +19,8 @@ from safemigrate.analysis.report import Finding
 from safemigrate.analysis.rules import get_rule
 from safemigrate.conf import conf
 from safemigrate.conf.checklist import ChecklistItem
-from safemigrate.postgres.tables import quote_relation
-from safemigrate.review.impact import format_bytes, format_ms
+from safemigrate.postgres.tables import format_bytes, quote_relation
+from safemigrate.review.impact import format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
 
 CHECKLIST_SECTIONS = ("Planning", "Development", "Testing", "Deployment")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 
 from safemigrate.guard.history import History, MigrationLog, now
 from safemigrate.guard.sidecar import Sidecar
@@ -62,6 +64,25 @@ def test_without_a_sidecar_nothing_is_written():
     history.end(Status.SUCCEEDED, 0)
     assert not Run.objects.exists()
     assert len(history.migrations) == 3
+
+
+def test_a_run_that_upgrades_safemigrate_is_recorded_once_its_columns_exist():
+    # As in a project on an older safemigrate: the history tables lack the newest columns.
+    call_command("migrate", "safemigrate", "0003", verbosity=0)
+    try:
+        output = run_safemigrate("safemigrate")
+    finally:
+        call_command("migrate", "safemigrate", verbosity=0)
+
+    assert "history could not be written" not in output.err
+    run = Run.objects.get()
+    assert run.status == Status.SUCCEEDED
+    newer = sorted(
+        name
+        for app_label, name in MigrationLoader(None).disk_migrations
+        if app_label == "safemigrate" and name > "0003_backfill_state"
+    )
+    assert list(run.migrations.values_list("name", flat=True)) == newer
 
 
 def test_a_run_before_safemigrate_is_upgraded_says_its_history_is_not_saved(scenario):
