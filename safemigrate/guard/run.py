@@ -26,7 +26,7 @@ from safemigrate.guard.pooler import check_pooler
 from safemigrate.guard.runlock import RunLock
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.guard.timeouts import Backoff, PolicyResolver, run_overrides
-from safemigrate.guard.undo import committed_statements, rollback_commands
+from safemigrate.guard.undo import committed_statements, half_applied, rollback_commands
 from safemigrate.models import Direction, MigrationRun, Run, Status
 from safemigrate.postgres.sessions import backend_pid, redact
 
@@ -174,13 +174,17 @@ class GuardedRun:
         commands = rollback_commands(self.history.migrations, failed)
         if not commands:
             return "\nNothing of this run stays applied."
+        partial = half_applied(failed)
+        if self.history.run.pk is not None and not partial:
+            # --rollback undoes exactly the run's migrations; it refuses a half-applied one.
+            commands = [f"python manage.py safemigrate --rollback {self.history.run.pk}"]
         lines = "".join(f"\n    {command}" for command in commands)
         note = (
             "\n(--fake marks the failed migration applied, so that the next command "
             "unapplies all its operations; if it failed before its last one, as a postcondition "
             "placed last never does, first make sure those that never ran can be unapplied, or "
             "use --doctor.)"
-            if commands[0].endswith(" --fake")
+            if partial
             else ""
         )
         return f"\nTo roll back what this run applied:{lines}{note}"

@@ -22,13 +22,18 @@ def committed_statements(log: MigrationLog) -> int:
     return sum(statement.outcome == Outcome.OK for statement in log.statements)
 
 
+def half_applied(log: MigrationLog) -> bool:
+    """Whether the migration failed part-way with statements committed (it is not atomic)."""
+    return not log.record.atomic and committed_statements(log) > 0
+
+
 def rollback_commands(logs: Sequence[MigrationLog], failed: MigrationLog) -> list[str]:
     """Return the commands that take each app back to where it was before the run.
 
     A failed non-atomic migration that committed statements is first marked applied
     (``--fake``), so that unapplying it runs its operations backwards.
     """
-    partial = not failed.record.atomic and committed_statements(failed) > 0
+    partial = half_applied(failed)
     first: dict[str, str] = {}
     for log in logs:
         record = log.record

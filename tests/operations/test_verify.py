@@ -97,7 +97,7 @@ def test_sqlmigrate_shows_the_query_and_not_the_function(scenario: Any) -> None:
     scenario("postconditions")
     out = StringIO()
 
-    call_command("sqlmigrate", "scenarioapp", "0002", stdout=out)
+    call_command("sqlmigrate", "scenarioapp", "0003", stdout=out)
 
     sql = out.getvalue()
     assert "SELECT count(*) FROM scenarioapp_product WHERE price_cents IS NULL" in sql

@@ -33,7 +33,7 @@ def test_a_data_migration_tested_at_production_volume(scenario: Any, migrator: M
         name=factory.Sequence(lambda n: f"product {n}"),
         price=factory.Iterator([Decimal("4.50"), Decimal("0.99"), Decimal("120.00")]),
     )
-    after = migrator.apply("scenarioapp", "0002")
+    after = migrator.apply("scenarioapp", "0003")
 
     assert made == product.objects.count() == 5000
     filled = after.get_model("scenarioapp", "Product").objects
@@ -48,12 +48,12 @@ def test_a_failing_postcondition_fails_the_migration_in_a_test(scenario, migrato
     migrator.factory(product, name="refund", price=Decimal("-1.00")).create()
 
     with pytest.raises(PostconditionFailed, match="no product without price_cents"):
-        migrator.apply("scenarioapp", "0002")
+        migrator.apply("scenarioapp", "0003")
 
 
 def test_the_migrator_goes_backwards_to_zero_and_names_bad_targets(scenario, migrator) -> None:
     scenario("postconditions")
-    migrator.apply("scenarioapp", "0003")
+    migrator.apply("scenarioapp", "0004")
     assert "scenarioapp_productcopy" in tables()
 
     models = migrator.apply("scenarioapp", None)
@@ -78,7 +78,7 @@ def test_the_check_names_a_migration_that_cannot_be_unapplied(scenario, migrator
         migrator.check_migrations("scenarioapp")
 
     message = str(raised.value)
-    assert message.startswith("scenarioapp.0002_name_upper is not reversible:")
+    assert message.startswith("scenarioapp.0002_item_slug is not reversible:")
     assert "RunPython.noop or RunSQL.noop when there is nothing to undo" in message
 
 

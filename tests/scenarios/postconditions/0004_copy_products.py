@@ -19,7 +19,7 @@ def copy_is_complete(apps, schema_editor):
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("scenarioapp", "0002_fill_price_cents")]
+    dependencies = [("scenarioapp", "0003_fill_price_cents")]
 
     operations = [
         migrations.CreateModel(

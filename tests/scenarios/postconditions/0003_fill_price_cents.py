@@ -17,7 +17,7 @@ def cents_match_prices(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scenarioapp", "0001_initial")]
+    dependencies = [("scenarioapp", "0002_product_note")]
 
     operations = [
         migrations.RunSQL(
