@@ -42,6 +42,8 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E023", "HOT_WRITES_PER_SECOND", "hot_writes_per_second"),
     ("safemigrate.E080", "CHECKLIST", "checklist"),
     ("safemigrate.E081", "REQUIRE_APPROVAL", "require_approval"),
+    ("safemigrate.E082", "MAINTENANCE_WINDOWS", "maintenance_windows"),
+    ("safemigrate.E083", "MAINTENANCE_LONG_LOCK", "maintenance_long_lock_ms"),
     ("safemigrate.E040", "BACKFILL_BATCH_SIZE", "backfill_batch_size"),
     ("safemigrate.E041", "BACKFILL_MAX_BATCH_SIZE", "backfill_max_batch_size"),
     ("safemigrate.E042", "BACKFILL_TARGET_BATCH_TIME", "backfill_target_batch_time_ms"),

@@ -20,8 +20,9 @@ class ExitCode(IntEnum):
     LOCKED_OUT = 3
     #: A gate refused to apply: error-level findings nobody acknowledged, a migration
     #: without the approved review the gate requires, a post-deploy migration in the pre
-    #: phase, or one that live processes running old code still need; or a rollback of a run
-    #: that cannot be fully reversed. Nothing was run.
+    #: phase, one that live processes running old code still need, or a risky migration
+    #: outside the maintenance windows; or a rollback of a run that cannot be fully reversed.
+    #: Nothing was run.
     REFUSED = 4
     #: The backup before the run failed (no usable pg_dump, pg_dump's error, a full disk).
     #: Nothing was applied.
@@ -98,6 +99,19 @@ class RollbackRefused(SafemigrateError):
     """A run cannot be fully reversed (or not now); the rollback changed nothing."""
 
     exit_code = ExitCode.REFUSED
+
+
+class OutsideMaintenanceWindow(SafemigrateError):
+    """Risky migrations were asked to run outside every ``MAINTENANCE_WINDOWS`` window."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class PostconditionFailed(SafemigrateError):
+    """A check a migration declared (``Verify``, ``VerifyPython``) did not hold after it.
+
+    The migration fails as if one of its statements had: an atomic one is rolled back.
+    """
 
 
 class BlockedByLongTransaction(SafemigrateError):

@@ -1,6 +1,7 @@
 """The run history: one Run per command, one MigrationRun per migration it applied or unapplied,
-its Attempts (each with the sessions that blocked it) and the Statements it executed; the
-Backup taken before it, if any; and, for a rollback, the run it undid.
+its Attempts (each with the sessions that blocked it), the Statements it executed and the
+Postconditions it checked; the Backup taken before it, if any; and, for a rollback, the run
+it undid.
 
 The history is written by ``safemigrate.guard.history`` on a side connection; nothing else
 writes these tables, and the admin shows them read-only.
@@ -41,6 +42,9 @@ class Run(models.Model):
     safemigrate_version = models.CharField(max_length=32)
     git_revision = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    #: Why this run applied risky migrations outside the maintenance windows
+    #: (``--outside-window REASON``); empty when no window was overridden.
+    outside_window_reason = models.TextField(blank=True)
     #: For ``--rollback``: the run whose migrations this one unapplied.
     rollback_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rollbacks"
@@ -185,6 +189,32 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return self.sql[:60]
+
+
+class Postcondition(models.Model):
+    """One check a migration declared (``Verify``, ``VerifyPython``) and what it found.
+
+    ``expected`` and ``actual`` are short representations of values, never query parameters.
+    """
+
+    migration = models.ForeignKey(
+        MigrationRun, on_delete=models.CASCADE, related_name="postconditions"
+    )
+    attempt = models.PositiveIntegerField()
+    position = models.PositiveIntegerField()
+    description = models.CharField(max_length=500)
+    sql = models.TextField(blank=True)
+    expected = models.CharField(max_length=500, blank=True)
+    actual = models.CharField(max_length=500, blank=True)
+    passed = models.BooleanField()
+    error = models.TextField(blank=True)
+    duration_ms = models.FloatField()
+
+    class Meta:
+        ordering = ["migration", "attempt", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {'held' if self.passed else 'failed'}"
 
 
 class Review(models.Model):

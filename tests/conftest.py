@@ -12,6 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+# The test kit's own tests run pytest in pytest.
+pytest_plugins = ["pytester"]
+
 
 @dataclass
 class Output:

@@ -39,6 +39,8 @@ BAD_VALUES = {
     "HOT_WRITES_PER_SECOND": 0,
     "CHECKLIST": ["Estimate migration duration"],
     "REQUIRE_APPROVAL": True,
+    "MAINTENANCE_WINDOWS": [{"days": ["weekends"], "start": "22:00", "end": "06:00"}],
+    "MAINTENANCE_LONG_LOCK": "a while",
     "BACKFILL_BATCH_SIZE": 0,
     "BACKFILL_MAX_BATCH_SIZE": "lots",
     "BACKFILL_TARGET_BATCH_TIME": 0,

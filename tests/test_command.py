@@ -174,7 +174,7 @@ def test_run_before_the_history_tables_exist_says_it_is_not_recorded(scenario):
 
     assert "scenarioapp_item" in connection.introspection.table_names()
     assert "this run is not in the run history" in output.err
-    assert "run `manage.py safemigrate safemigrate` once" in output.err
+    assert "Run `manage.py safemigrate safemigrate` once" in output.err
     run_safemigrate("scenarioapp")
     assert "not in the run history" not in run_safemigrate("scenarioapp", "0001").err
     assert Run.objects.count() == 2

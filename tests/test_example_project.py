@@ -124,6 +124,34 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     unvalidated = "SELECT count(*) FROM pg_constraint WHERE NOT convalidated"
     assert query(example_db, unvalidated) == [(0,)]
     assert query(example_db, "SELECT to_regclass('order_status_idx') IS NOT NULL") == [(True,)]
+    checks = "SELECT description, bool_and(passed) FROM safemigrate_postcondition GROUP BY 1"
+    assert sorted(query(example_db, checks)) == [
+        ("Every customer has a full_name", True),
+        ("The copy (total_cents) has as many values as the original (total)", True),
+        ("every price_cents is its price in cents", True),
+        ("no product without price_cents", True),
+    ]
+
+
+def test_the_example_projects_own_tests_pass_with_the_test_kit(example_db: dict[str, Any]) -> None:
+    """The shop's tests get the migrator from the installed entry point, as any project would."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.example_settings",
+        # pytest-django creates (and drops) test_<this>, next to this run's own databases.
+        "EXAMPLE_DATABASE": f"{example_db['dbname']}_kit",
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
+        cwd=ROOT / "example_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
 
 
 def test_makemigrations_check_is_quiet(example_db: dict[str, Any]) -> None:

@@ -192,12 +192,15 @@ class RunAdmin(ReadOnlyAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        """Show the run: its migrations, attempts, blockers, statements and a timeline."""
+        """Show the run: its migrations, attempts, blockers, statements, postconditions and a
+        timeline."""
         run = get_object_or_404(Run, pk=object_id)
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         migrations = list(
-            run.migrations.order_by("started_at").prefetch_related("attempts", "statements")
+            run.migrations.order_by("started_at").prefetch_related(
+                "attempts", "statements", "postconditions"
+            )
         )
         applied = any(
             m.direction == Direction.FORWARDS and m.status == Status.SUCCEEDED for m in migrations

@@ -10,8 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connections, transaction
 from django.db.migrations.loader import MigrationLoader
@@ -23,15 +22,10 @@ from safemigrate.backfill.progress import Progress
 from safemigrate.conf import conf
 from safemigrate.exceptions import BackfillStopped, ConfigurationError
 from safemigrate.guard.migration import MigrationGuard
+from safemigrate.guard.run import active_run
 from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus, Direction
 from safemigrate.postgres.sessions import redact
 from safemigrate.postgres.tables import estimated_rows
-
-if TYPE_CHECKING:
-    from safemigrate.guard.run import GuardedRun
-
-#: The ``safemigrate`` run in progress, if any: its reporter, its own sessions, its record.
-active_run: ContextVar[GuardedRun | None] = ContextVar("safemigrate_active_run", default=None)
 
 UNFINISHED = (BackfillStatus.PENDING, BackfillStatus.RUNNING, BackfillStatus.PAUSED)
 DOCS = "See docs/backfills.md."

@@ -22,15 +22,25 @@ from django.db import DatabaseError, connections, models, transaction
 from django.utils import timezone
 
 from safemigrate.guard.sidecar import Sidecar
-from safemigrate.models import Attempt, Backup, MigrationRun, Outcome, Run, Statement, Status
+from safemigrate.models import (
+    Attempt,
+    Backup,
+    MigrationRun,
+    Outcome,
+    Postcondition,
+    Run,
+    Statement,
+    Status,
+)
 from safemigrate.postgres.sessions import set_settings
 from safemigrate.postgres.tables import table_columns
 
 #: Why a run whose plan does not create safemigrate's tables leaves no history, and the fix.
 NOT_RECORDED = (
-    "this run is not in the run history: safemigrate's own tables do not exist in this "
-    "database yet. They come with its migrations: run `manage.py safemigrate safemigrate` "
-    "once (a full `manage.py safemigrate` does it too), and every run after that is recorded."
+    "this run is not in the run history: safemigrate's own migrations are not all applied "
+    "in this database, so its tables are missing or lack this version's columns. Run "
+    "`manage.py safemigrate safemigrate` once (a full `manage.py safemigrate` does it too), "
+    "and every run after that is recorded."
 )
 
 
@@ -46,6 +56,7 @@ class MigrationLog:
     max_statements: int
     attempts: list[Attempt] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
+    postconditions: list[Postcondition] = field(default_factory=list)
     finished: bool = False
     #: What the database has of this log: nothing, the started record, or all of it.
     written: str = "nothing"
@@ -64,6 +75,12 @@ class MigrationLog:
             self.record.statements_omitted += 1
         if statement.outcome in (Outcome.LOCK_TIMEOUT, Outcome.DEADLOCK):
             self.record.lock_wait_ms += int(statement.duration_ms)
+
+    def add_postcondition(self, check: Postcondition) -> None:
+        """Keep what one of the migration's checks found, in the attempt running now."""
+        check.attempt = len(self.attempts) + 1
+        check.position = len(self.postconditions)
+        self.postconditions.append(check)
 
     def finish(self, status: Status, error: str = "") -> None:
         self.record.status = status
@@ -203,7 +220,7 @@ class History:
 
     def _check_tables(self) -> bool:
         """Whether every history table exists with every column its model has."""
-        history: set[type[models.Model]] = {Run, MigrationRun, Attempt, Statement}
+        history: set[type[models.Model]] = {Run, MigrationRun, Attempt, Statement, Postcondition}
         history.update(type(record) for record in self.attached)
         with connections[self.alias].cursor() as cursor:
             return all(
@@ -226,6 +243,9 @@ class History:
                 attempt.migration = log.record
             for statement in log.statements:
                 statement.migration = log.record
+            for check in log.postconditions:
+                check.migration = log.record
             Attempt.objects.using(self.alias).bulk_create(log.attempts)
             Statement.objects.using(self.alias).bulk_create(log.statements)
+            Postcondition.objects.using(self.alias).bulk_create(log.postconditions)
             log.written = "all"

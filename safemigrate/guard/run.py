@@ -7,12 +7,12 @@ import os
 import socket
 import subprocess
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import django
 from django.conf import settings
-from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.state import ProjectState
@@ -26,6 +26,7 @@ from safemigrate.guard.pooler import check_pooler
 from safemigrate.guard.runlock import RunLock
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.guard.timeouts import Backoff, PolicyResolver, run_overrides
+from safemigrate.guard.undo import committed_statements, half_applied, rollback_commands
 from safemigrate.models import Direction, MigrationRun, Run, Status
 from safemigrate.postgres.sessions import backend_pid, redact
 
@@ -47,6 +48,10 @@ RECORDED_OPTIONS = (
     "rollback",
 )
 _GIT_REVISION_ENV = ("SAFEMIGRATE_GIT_REVISION", "GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT")
+
+#: The ``safemigrate`` run in progress, if any: backfills report through its reporter and
+#: postconditions record their results in its current migration's log.
+active_run: ContextVar[GuardedRun | None] = ContextVar("safemigrate_active_run", default=None)
 
 
 class GuardedRun:
@@ -148,8 +153,8 @@ class GuardedRun:
             self.history.sync()
         return state
 
-    def failure_message(self, error: DatabaseError) -> str:
-        """Say which migration failed and what of it stays applied."""
+    def failure_message(self, error: Exception) -> str:
+        """Say which migration failed, what of it stays applied, and how to roll back."""
         log = self.current
         if log is None or log.record.status == Status.SUCCEEDED:
             return f"safemigrate failed outside any migration: {error}"
@@ -157,10 +162,32 @@ class GuardedRun:
         kept = (
             "It was atomic: nothing of it was kept."
             if log.record.atomic
-            else f"It was not atomic: {len(log.statements)} statement(s) ran before the "
+            else f"It was not atomic: {committed_statements(log)} statement(s) ran before the "
             "failure and stay applied; see the run history for which."
         )
-        return f"Migration {label} failed: {error}\n{kept}"
+        return f"Migration {label} failed: {error}\n{kept}{self._rollback_hint(log)}"
+
+    def _rollback_hint(self, failed: MigrationLog) -> str:
+        """Name the commands that undo what this run applied (a forward run only)."""
+        if failed.record.direction != Direction.FORWARDS:
+            return ""
+        commands = rollback_commands(self.history.migrations, failed)
+        if not commands:
+            return "\nNothing of this run stays applied."
+        partial = half_applied(failed)
+        if self.history.run.pk is not None and not partial:
+            # --rollback undoes exactly the run's migrations; it refuses a half-applied one.
+            commands = [f"python manage.py safemigrate --rollback {self.history.run.pk}"]
+        lines = "".join(f"\n    {command}" for command in commands)
+        note = (
+            "\n(--fake marks the failed migration applied, so that the next command "
+            "unapplies all its operations; if it failed before its last one, as a postcondition "
+            "placed last never does, first make sure those that never ran can be unapplied, or "
+            "use --doctor.)"
+            if partial
+            else ""
+        )
+        return f"\nTo roll back what this run applied:{lines}{note}"
 
     def end(self, status: Status, exit_code: int, error: str = "") -> None:
         self.history.end(status, exit_code, redact(error))

@@ -19,6 +19,7 @@ def summary(history: History) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "duration_ms": run.duration_ms,
         "error": run.error,
+        "outside_window_reason": run.outside_window_reason or None,
         "history_saved": run.pk is not None,
         "rollback_of": run.rollback_of_id,
         "backup": _backup(history),
@@ -66,6 +67,18 @@ def _migration(log: MigrationLog) -> dict[str, Any]:
                 "error": attempt.error,
             }
             for attempt in log.attempts
+        ],
+        "postconditions": [
+            {
+                "description": check.description,
+                "attempt": check.attempt,
+                "passed": check.passed,
+                "expected": check.expected,
+                "actual": check.actual,
+                "error": check.error,
+                "duration_ms": check.duration_ms,
+            }
+            for check in log.postconditions
         ],
         "error": record.error,
     }

@@ -115,6 +115,12 @@ def add_arguments(parser: CommandParser) -> None:
         "(default: everything, post-deploy migrations waiting for the old code to be gone).",
     )
     group.add_argument(
+        "--outside-window",
+        metavar="REASON",
+        help="Apply risky migrations (error-level findings, long locks) outside "
+        "SAFEMIGRATE['MAINTENANCE_WINDOWS']; the reason is kept in the run history.",
+    )
+    group.add_argument(
         "--allow-unsafe",
         action="store_true",
         help="Apply migrations even where the analysis finds error-level risks.",

@@ -7,12 +7,13 @@ class's ``__module__`` plus its name, so each class below takes this package as 
 paths written before (``safemigrate.operations.columns.AddFieldSafely``, ``.constraints``,
 ``.defaults``, ``.fields``, ``.indexes``, ``.tables``, ``.partitions``, ``.backfill``) stay
 importable: ``tests/scenarios/oldpaths`` holds migrations written that way.
+``Verify`` and ``VerifyPython`` declare postconditions (their engine is ``verify/``).
 Beside the operations live the two commands that know them: ``fix`` rewrites a migration
 ``makemigrations`` wrote into these operations, ``doctor`` finishes or undoes what an
 interrupted one left.
 
-May import: ``backfill/`` (the backfill operations run on its engine), ``postgres/`` and the
-app's face.
+May import: ``backfill/`` (the backfill operations run on its engine), ``verify/`` (the
+postconditions' engine), ``postgres/`` and the app's face.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from safemigrate.operations.tables import (
     DeleteModelFromState,
     SafeDeleteModel,
 )
+from safemigrate.operations.verify import Verify, VerifyPython
 
 __all__ = [
     "AddConstraintNotValid",
@@ -63,6 +65,8 @@ __all__ = [
     "SafeRemoveField",
     "SetNotNull",
     "ValidateConstraint",
+    "Verify",
+    "VerifyPython",
 ]
 
 # What MigrationWriter writes: ``import safemigrate.operations`` and

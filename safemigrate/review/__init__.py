@@ -5,7 +5,7 @@ tables, duration, findings) with what reviewers add (phase, reversibility, the f
 ``impact`` says what it does to running code, ``rollback`` where undoing it goes back to,
 ``runbook`` and ``render`` print it, ``reviews`` records what reviewers ticked and approved,
 ``gate`` refuses what nobody approved, and what the analysis finds unsafe, on one judged
-plan.
+plan; ``window`` refuses risky migrations outside the maintenance windows, on the same plan.
 
 May import: ``analysis/`` (the findings), ``postgres/`` and the app's face. It reads the
 history; the guard never imports it.

@@ -1,16 +1,18 @@
-"""The checks before a run: the approval gate, then the analysis, on one judged plan.
+"""The checks before a run: the approval gate, the analysis, the maintenance windows.
 
 They run before the run lock is taken or anything is applied. The plan is judged once
-(``analyse_before_run``) and both read it: the gate refuses what nobody approved, the
-analysis what is unsafe. Only forward migrations are gated: a rollback must never wait for
-a review. safemigrate's own migrations are exempt, because they create the tables approvals
-are stored in; and so is a database without those tables (a first install), where nobody
-could have approved anything, nor log in to do so.
+(``analyse_before_run``) and all read it: the gate refuses what nobody approved, the
+analysis what is unsafe, the windows what is risky at this hour (``window``). Only forward
+migrations are gated: a rollback must never wait for a review. safemigrate's own migrations
+are exempt, because they create the tables approvals are stored in; and so is a database
+without those tables (a first install), where nobody could have approved anything, nor log
+in to do so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -25,6 +27,7 @@ from safemigrate.models import Review
 from safemigrate.postgres.tables import relation_exists
 from safemigrate.review.inspection import fingerprint
 from safemigrate.review.reviews import approval_state
+from safemigrate.review.window import enforce_window
 
 FALLBACK_URL = "/admin/safemigrate/review/pending/"
 
@@ -42,17 +45,26 @@ def pending_url() -> str:
         return FALLBACK_URL
 
 
-def check_before_run(
-    connection: BaseDatabaseWrapper, options: Mapping[str, Any]
-) -> tuple[str, AnalysisReport | None]:
-    """Refuse the run if the gate or the analysis says so; return a notice to show (or ``""``)
-    and the judged plan, when one was judged, for the rest of the run to read.
+@dataclass(frozen=True)
+class BeforeRun:
+    """What the checks leave the run: a notice to show, the judged plan, the window override."""
+
+    notice: str = ""
+    #: The plan, when one was judged, for the rest of the run to read.
+    report: AnalysisReport | None = None
+    #: ``--outside-window``'s reason, when the run is outside every maintenance window.
+    outside_window: str = ""
+
+
+def check_before_run(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> BeforeRun:
+    """Refuse the run if the gate, the analysis or the windows say so.
 
     Nothing is checked for ``--fake``. ``--allow-unsafe`` skips the analysis's refusal, not
-    the gate (which, in ``"errors"`` mode, still reads the analysis's findings).
+    the gate (which, in ``"errors"`` mode, still reads the analysis's findings) nor the
+    windows (which judge the plan themselves when they need to).
     """
     if options.get("fake"):
-        return "", None
+        return BeforeRun()
     mode = options.get("require_approval") or conf.require_approval
     notices = []
     if mode and not _has_review_table(connection):
@@ -66,7 +78,9 @@ def check_before_run(
         notices.append(report.warning)
         if refuse:
             refuse_unsafe(report)
-    return "\n".join(notice for notice in notices if notice), report
+    outside_window = enforce_window(connection, options, report)
+    notice = "\n".join(notice for notice in notices if notice)
+    return BeforeRun(notice, report, outside_window)
 
 
 def check_gate(

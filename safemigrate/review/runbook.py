@@ -2,7 +2,8 @@
 
 The Markdown, HTML and JSON formats and the admin's pending page all render this one dict,
 so they cannot disagree. It answers the checklist items the tool can answer (tables,
-duration, locks, rollback, backup) and leaves the others to people.
+duration, locks, rollback, backup, the postconditions that verify the data) and leaves the
+others to people.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from safemigrate.review.impact import format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
 
 CHECKLIST_SECTIONS = ("Planning", "Development", "Testing", "Deployment")
+#: The operations that check the data (``safemigrate.operations.Verify``, ``VerifyPython``).
+POSTCONDITION_KINDS = ("Verify", "VerifyPython")
 
 
 def build_runbook(
@@ -227,7 +230,7 @@ def _checklist(items: Sequence[ChecklistItem], book: dict[str, Any]) -> list[dic
     return [{"section": name, "items": entries} for name, entries in sections.items()]
 
 
-def _answers(book: dict[str, Any]) -> dict[str, str]:
+def _answers(book: dict[str, Any]) -> dict[str, str | None]:
     summary = book["summary"]
     existing = {t["name"] for t in book["tables"] if t["exists"]}
     locks = _lock_answer(book["migrations"], existing)
@@ -253,7 +256,24 @@ def _answers(book: dict[str, Any]) -> dict[str, str]:
         else f"{len(book['breaking_changes'])} breaking change(s): see 'Breaking changes'.",
         "history": "safemigrate records every statement with its timing, lock waits and "
         "blockers in the run history (admin: Safemigrate > Runs).",
+        "postconditions": _postcondition_answer(book["migrations"]),
     }
+
+
+def _postcondition_answer(migrations: list[dict[str, Any]]) -> str | None:
+    """Name the checks the plan runs after its migrations; without any, it is for people."""
+    checks = [
+        f"{m['label']}: {op['description'].removeprefix('Verify: ')}"
+        for m in migrations
+        if m["direction"] == "forwards"
+        for op in m["operations"]
+        if op["kind"] in POSTCONDITION_KINDS
+    ]
+    if not checks:
+        return None
+    return f"Checked by {len(checks)} postcondition(s), which fail their migration: " + "; ".join(
+        checks
+    )
 
 
 def _plan_apps_state(book: dict[str, Any]) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from safemigrate.models import (
     Backup,
     MigrationRun,
     Outcome,
+    Postcondition,
     Review,
     Run,
     Statement,
@@ -160,6 +161,35 @@ def test_run_detail_shows_statements_attempts_blockers_and_a_timeline(scenario):
     )
     assert 'class="stmt"' in text
     assert "Attempts" in text
+
+
+def test_run_detail_shows_postconditions_and_why_it_ran_outside_the_windows(db):
+    run = make_run(error="Postcondition failed")
+    Run.objects.filter(pk=run.pk).update(outside_window_reason=f"hotfix {XSS}")
+    record = run.migrations.get()
+    for position, passed in enumerate((True, False)):
+        Postcondition.objects.create(
+            migration=record,
+            attempt=1,
+            position=position,
+            description=f"check {position} {XSS}",
+            sql="SELECT count(*) FROM shop_product WHERE price_cents IS NULL",
+            expected="0",
+            actual=str(position * 3),
+            passed=passed,
+            duration_ms=1.5,
+        )
+
+    text = login(*HISTORY_PERMS).get(f"/admin/safemigrate/run/{run.pk}/change/").content.decode()
+
+    assert "Outside the maintenance windows" in text
+    assert "hotfix &lt;script&gt;" in text
+    rows = text.split("<h3>Postconditions</h3>")[1].split("</table>")[0]
+    assert rows.count("<tr") == 3  # a header and one row per check
+    assert "check 1 &lt;script&gt;" in rows
+    assert "<td>held</td>" in rows
+    assert '<tr class="sm-error"><td>1</td><td>check 1' in rows
+    assert "<td>failed</td>" in rows
 
 
 def test_run_page_shows_the_backup_and_offers_the_rollback_command(scenario, settings, tmp_path):

@@ -83,3 +83,17 @@ def test_a_run_that_upgrades_safemigrate_is_recorded_once_its_columns_exist():
         if app_label == "safemigrate" and name > "0003_backfill_state"
     )
     assert list(run.migrations.values_list("name", flat=True)) == newer
+
+
+def test_a_run_before_safemigrate_is_upgraded_says_its_history_is_not_saved(scenario):
+    # As after upgrading safemigrate: its newest migration is not applied yet.
+    run_safemigrate("safemigrate", "0006_app_process")
+    scenario("basic")
+    try:
+        output = run_safemigrate("scenarioapp")
+
+        assert "this run is not in the run history" in output.err
+        assert "Run `manage.py safemigrate safemigrate` once" in output.err
+    finally:
+        run_safemigrate("safemigrate")
+    assert Run.objects.filter(migrations__app_label="safemigrate").exists()

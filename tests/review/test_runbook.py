@@ -101,6 +101,11 @@ def test_example_runbook_has_every_section_and_its_rollback_works(example):
     assert SECRET not in markdown
     assert "- [ ] Test rollback procedure (for people to check)" in markdown
     assert "- [x] Estimate migration duration: About < 1 s" in markdown
+    assert (
+        "- [x] Verify data integrity: Checked by 4 postcondition(s), which fail their "
+        "migration: shop.0006_backfill_product_price_cents: no product without price_cents; "
+        in markdown
+    )
 
     # The last migration, 0017, cannot be undone (the demo leaves it pending for a review): the
     # plan up to the one before it is the one whose rollback runs.
@@ -208,6 +213,11 @@ def test_custom_checklist_from_settings(review_scenario, settings):
     assert section["section"] == "Ours"
     assert section["items"][0]["answer"].startswith("About ")
     assert section["items"][1] == {"id": "ask-sam", "text": "Ask Sam", "answer": None}
+
+
+def test_without_postconditions_verifying_the_data_is_left_to_people(review_scenario):
+    items = {item["id"]: item for section in _book()["checklist"] for item in section["items"]}
+    assert items["verify-data-integrity"]["answer"] is None
 
 
 def test_nothing_pending(scenario):

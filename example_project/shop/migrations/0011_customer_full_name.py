@@ -9,6 +9,12 @@ from django.db.models import F, Q
 import safemigrate.operations
 
 
+def every_customer_has_a_full_name(apps, schema_editor):
+    """Every customer has a full_name"""
+    customers = apps.get_model("shop", "Customer").objects.using(schema_editor.connection.alias)
+    return not customers.filter(full_name__isnull=True).exists()
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -29,4 +35,6 @@ class Migration(migrations.Migration):
             filter=Q(full_name__isnull=True),
             reverse_values={},
         ),
+        # Before 0012 makes it NOT NULL: a customer the backfill missed fails here, not there.
+        safemigrate.operations.VerifyPython(every_customer_has_a_full_name),
     ]

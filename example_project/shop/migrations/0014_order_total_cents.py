@@ -11,6 +11,14 @@ from django.db.models.functions import Cast
 import safemigrate.operations
 
 
+def every_total_is_copied(apps, schema_editor):
+    """The copy (total_cents) has as many values as the original (total)"""
+    orders = apps.get_model("shop", "Order").objects.using(schema_editor.connection.alias)
+    copied, total = orders.filter(total_cents__isnull=False).count(), orders.count()
+    assert copied == total, f"{copied} of {total} orders have total_cents"
+    return True
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -31,4 +39,5 @@ class Migration(migrations.Migration):
             filter=Q(total_cents__isnull=True),
             reverse_values={},
         ),
+        safemigrate.operations.VerifyPython(every_total_is_copied),
     ]

@@ -21,13 +21,19 @@ from django.db.migrations import Migration
 
 from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
 from safemigrate.analysis.lint import lint_command
-from safemigrate.backfill import control, runner
+from safemigrate.backfill import control
 from safemigrate.compat import migrate_uses_executor
 from safemigrate.deploy.policy import DeployPolicy, deploy_policy
-from safemigrate.exceptions import ExitCode, LintFindings, SafemigrateError, exit_code_of
+from safemigrate.exceptions import (
+    ExitCode,
+    LintFindings,
+    PostconditionFailed,
+    SafemigrateError,
+    exit_code_of,
+)
 from safemigrate.guard.executor import GuardedExecutor
 from safemigrate.guard.output import Reporter
-from safemigrate.guard.run import GuardedRun
+from safemigrate.guard.run import GuardedRun, active_run
 from safemigrate.guard.summary import summary
 from safemigrate.management import options as safemigrate_options
 from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
@@ -122,15 +128,24 @@ class Command(migrate.Command):
 
     def _migrate(self, connection: BaseDatabaseWrapper, options: Options) -> None:
         """Apply the plan as ``migrate`` would, each migration under the guard."""
-        notice, report = check_before_run(connection, options)
-        if notice:
-            self.stderr.write(notice)
+        checked = check_before_run(connection, options)
+        if checked.notice:
+            self.stderr.write(checked.notice)
+        if checked.outside_window:
+            self.stderr.write(
+                f"safemigrate: outside the maintenance windows: {checked.outside_window}"
+            )
         policy = deploy_policy(options, self.reporter.notice)
         backup = plan_backup(
-            connection, options, lambda: forward_tables(connection, options, report)
+            connection, options, lambda: forward_tables(connection, options, checked.report)
         )
         self._guarded(
-            connection, options, backup, lambda run: self._apply(run, options), policy=policy
+            connection,
+            options,
+            backup,
+            lambda run: self._apply(run, options),
+            policy=policy,
+            outside_window=checked.outside_window,
         )
 
     def _apply(self, run: GuardedRun, options: Options) -> None:
@@ -162,13 +177,15 @@ class Command(migrate.Command):
         *,
         policy: DeployPolicy | None = None,
         rollback_of: Run | None = None,
+        outside_window: str = "",
     ) -> None:
         """Run ``body`` as one recorded, guarded run, after the backup if one was asked for."""
         self.run = GuardedRun(connection, options, self.reporter)
         self.run.history.run.rollback_of = rollback_of
+        self.run.history.run.outside_window_reason = outside_window
         try:
             self._run_guarded(self.run, backup, body, policy)
-        except DatabaseError as error:
+        except (DatabaseError, PostconditionFailed) as error:
             raise CommandError(self.run.failure_message(error), returncode=1) from error
 
     def _run_guarded(
@@ -180,7 +197,7 @@ class Command(migrate.Command):
     ) -> None:
         executor = functools.partial(GuardedExecutor, run=run, policy=policy)
         with run, migrate_uses_executor(executor):
-            token = runner.active_run.set(run)
+            token = active_run.set(run)
             try:
                 if backup is not None:
                     take_backup(run, backup)
@@ -192,7 +209,7 @@ class Command(migrate.Command):
                 self._report(run)
                 raise
             finally:
-                runner.active_run.reset(token)
+                active_run.reset(token)
             run.end(Status.SUCCEEDED, ExitCode.OK)
             self._report(run)
 

@@ -1,0 +1,11 @@
+"""A nullable column: an instant catalog change, safe at any hour."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("scenarioapp", "0001_initial")]
+
+    operations = [
+        migrations.AddField("item", "note", models.TextField(null=True)),
+    ]
