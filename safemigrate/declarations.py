@@ -1,8 +1,9 @@
 """What a migration declares to safemigrate, in its ``safemigrate = {...}`` attribute.
 
 One attribute carries everything a migration may say about itself: its own limits
-(``lock_timeout``, ``statement_timeout``, ``retries``, read by the guard) and the findings
-it accepts (``allow``, read by the analysis). Its shape is checked here, once, for both.
+(``lock_timeout``, ``lock_timeout_max``, ``statement_timeout``, ``retries``, read by the
+guard) and the findings it accepts (``allow``, read by the analysis). Its shape is checked
+here, once, for both.
 
 May import: the app's ``exceptions`` only.
 """
@@ -17,7 +18,7 @@ from django.db.migrations import Migration
 from safemigrate.exceptions import ConfigurationError
 
 MIGRATION_ATTRIBUTE = "safemigrate"
-MIGRATION_KEYS = ("lock_timeout", "statement_timeout", "retries", "allow")
+MIGRATION_KEYS = ("lock_timeout", "lock_timeout_max", "statement_timeout", "retries", "allow")
 
 
 def migration_attribute(migration: Migration) -> tuple[Mapping[str, Any], str]:

@@ -92,6 +92,7 @@ class Outcome(models.TextChoices):
     LOCK_TIMEOUT = "lock_timeout", "lock timeout"
     DEADLOCK = "deadlock", "deadlock"
     BLOCKED = "blocked", "blocked by long transaction"
+    STORM = "storm", "blocked by a lock storm"
     STATEMENT_TIMEOUT = "statement_timeout", "statement timeout"
     ERROR = "error", "error"
 
@@ -107,6 +108,8 @@ class Attempt(models.Model):
     error = models.TextField(blank=True)
     blockers = models.JSONField(default=list, blank=True)
     backoff_ms = models.PositiveBigIntegerField(default=0)
+    #: The lock timeout the attempt's locking statements ran under: retries wait longer.
+    lock_timeout_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["migration", "number"]

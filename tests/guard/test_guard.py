@@ -42,9 +42,12 @@ def test_lock_timeout_retries_until_the_blocker_ends(scenario, blocker: Blocker,
     assert blocked[0]["lock_modes"] == ["AccessShareLock"]
     assert f"blocked by pid {blocker.pid}" in output.out
     assert "lock not granted within 100ms" in output.out
-    # Every statement ran under the 100ms lock timeout the run asked for.
+    assert "retrying in" in output.out and "with lock timeout 200ms" in output.out
+    # The first attempt waited the 100ms the run asked for; each retry doubled it, to 1s.
     alter = record.statements.filter(sql__startswith="ALTER TABLE")
-    assert {s.lock_timeout_ms for s in alter} == {100}
+    expected = [min(100 * 2**n, 1000) for n in range(len(attempts))]
+    assert [s.lock_timeout_ms for s in alter] == expected
+    assert [a.lock_timeout_ms for a in attempts] == expected
     assert alter.filter(outcome=Outcome.LOCK_TIMEOUT).count() == len(attempts) - 1
 
 
@@ -142,7 +145,7 @@ def test_non_atomic_migration_retries_only_the_failed_statement(
     assert len(alters) >= 3
     assert {s.outcome for s in alters[:-1]} == {Outcome.LOCK_TIMEOUT}
     assert alters[-1].outcome == Outcome.OK
-    assert {s.lock_timeout_ms for s in alters} == {100}
+    assert [s.lock_timeout_ms for s in alters] == [min(100 * 2**n, 1000) for n in range(len(alters))]
     build = next(s for s in statements if s.sql.startswith("CREATE INDEX CONCURRENTLY"))
     assert build.lock_timeout_ms == 0, "CONCURRENTLY is exempt from the lock timeout"
     assert record.attempts.count() == len(alters)
