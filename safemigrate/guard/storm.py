@@ -39,9 +39,9 @@ class Storm:
     def describe(self) -> str:
         """One line for the terminal and the history."""
         return (
-            f"lock storm on {self.table}: {self.ended} short transaction(s) ended and were "
-            f"replaced by others within {self.watched_ms / 1000:.1f}s, the longest after "
-            f"{self.longest_ms / 1000:.2f}s; the table is never free"
+            f"lock storm on {self.table}: {self.ended} transaction(s) holding it ended within "
+            f"{self.watched_ms / 1000:.1f}s and others took their place (the longest lasted "
+            f"{self.longest_ms / 1000:.2f}s); the table is never free"
         )
 
 

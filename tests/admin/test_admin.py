@@ -147,6 +147,8 @@ def test_run_detail_shows_statements_attempts_blockers_and_a_timeline(scenario):
     )
     assert 'class="stmt"' in text
     assert "Attempts" in text
+    assert "<th>Lock timeout</th>" in text
+    assert "<td>200 ms</td>" in text  # the attempt's lock timeout
 
 
 def test_history_list_queries_do_not_grow_with_the_page(db, django_assert_max_num_queries):

@@ -42,7 +42,8 @@ def test_lock_timeout_retries_until_the_blocker_ends(scenario, blocker: Blocker,
     assert blocked[0]["lock_modes"] == ["AccessShareLock"]
     assert f"blocked by pid {blocker.pid}" in output.out
     assert "lock not granted within 100ms" in output.out
-    assert "retrying in" in output.out and "with lock timeout 200ms" in output.out
+    assert "retrying in" in output.out
+    assert "with lock timeout 200ms" in output.out
     # The first attempt waited the 100ms the run asked for; each retry doubled it, to 1s.
     alter = record.statements.filter(sql__startswith="ALTER TABLE")
     expected = [min(100 * 2**n, 1000) for n in range(len(attempts))]
@@ -145,7 +146,9 @@ def test_non_atomic_migration_retries_only_the_failed_statement(
     assert len(alters) >= 3
     assert {s.outcome for s in alters[:-1]} == {Outcome.LOCK_TIMEOUT}
     assert alters[-1].outcome == Outcome.OK
-    assert [s.lock_timeout_ms for s in alters] == [min(100 * 2**n, 1000) for n in range(len(alters))]
+    assert [s.lock_timeout_ms for s in alters] == [
+        min(100 * 2**n, 1000) for n in range(len(alters))
+    ]
     build = next(s for s in statements if s.sql.startswith("CREATE INDEX CONCURRENTLY"))
     assert build.lock_timeout_ms == 0, "CONCURRENTLY is exempt from the lock timeout"
     assert record.attempts.count() == len(alters)
