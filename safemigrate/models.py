@@ -109,7 +109,9 @@ class Attempt(models.Model):
     blockers = models.JSONField(default=list, blank=True)
     backoff_ms = models.PositiveBigIntegerField(default=0)
     #: The lock timeout the attempt's locking statements ran under: retries wait longer.
-    lock_timeout_ms = models.PositiveIntegerField(null=True, blank=True)
+    #: A plain integer: a positive one's CHECK constraint would scan the history under an
+    #: exclusive lock when added.
+    lock_timeout_ms = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["migration", "number"]

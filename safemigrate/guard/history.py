@@ -20,7 +20,9 @@ from django.utils import timezone
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.models import Attempt, MigrationRun, Outcome, Run, Statement, Status
 from safemigrate.postgres.sessions import set_settings
-from safemigrate.postgres.tables import relation_exists
+from safemigrate.postgres.tables import column_names
+
+_TABLES = (Run, MigrationRun, Attempt, Statement)
 
 
 def now() -> datetime:
@@ -71,6 +73,7 @@ class History:
         self.alias = alias
         self.deferred = False
         self.warning: str | None = None
+        self.behind = False
         self._tables_exist = False
         self._run_changed = True
         self._clock = time.monotonic()
@@ -93,6 +96,11 @@ class History:
         self._run_changed = True
         self.deferred = False
         self.sync(wait=True)
+        if self.behind and not self.warning:
+            self.warning = (
+                "the run history was not saved: safemigrate's own tables are behind this "
+                "version. Fix: run `manage.py safemigrate safemigrate` to bring them up to date."
+            )
 
     def hold(self) -> None:
         """Finish the writes queued so far, then queue none until the next ``sync()``.
@@ -120,11 +128,14 @@ class History:
     def _write(self, close_stale: bool) -> None:
         if self.warning or not (close_stale or self._has_changes()):
             return
+        saved = self.run.pk is not None
         try:
             self._write_in_transaction(close_stale)
         except DatabaseError as error:
             # The history must never fail a migration: say so once and carry on in memory.
             self.warning = f"the run history could not be written ({error}); it is not saved."
+            if not saved:
+                self.run.pk = None  # rolled back: nothing (a backfill) may refer to it
 
     def _has_changes(self) -> bool:
         return self._run_changed or any(
@@ -163,9 +174,18 @@ class History:
                 self._write_migration(log)
 
     def _check_tables(self) -> bool:
+        """Whether the history's tables exist with every column this version writes.
+
+        A run that migrates safemigrate itself creates them, then adds columns to them, part
+        way through: until the last of those migrations has run, the records wait in memory.
+        """
         with connections[self.alias].cursor() as cursor:
-            tables = (Run, MigrationRun, Attempt, Statement)
-            return all(relation_exists(cursor, m._meta.db_table) for m in tables)
+            found = [column_names(cursor, model._meta.db_table) for model in _TABLES]
+        wanted = [{f.column for f in model._meta.concrete_fields} for model in _TABLES]
+        complete = all(need <= have for need, have in zip(wanted, found, strict=True))
+        #: The tables exist, but without a column this version writes.
+        self.behind = not complete and any(found)
+        return complete
 
     def _write_migration(self, log: MigrationLog) -> None:
         # Read once: the migration may finish while this thread writes; if it does, the sync

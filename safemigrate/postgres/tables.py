@@ -31,6 +31,16 @@ def relation_exists(cursor: Any, name: str) -> bool:
     return bool(cursor.fetchone()[0])
 
 
+def column_names(cursor: Any, name: str) -> set[str]:
+    """Return the columns of a table on the search path (none if there is no such table)."""
+    cursor.execute(
+        "SELECT attname FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+        [name],
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
 #: Tables smaller than this are counted exactly when the planner has no estimate for them.
 EXACT_COUNT_MAX_BYTES = 8 * 1024 * 1024
 

@@ -19,6 +19,7 @@ from safemigrate.conf.checklist import ChecklistItem
 from safemigrate.review.impact import format_bytes, format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
 from safemigrate.review.plan import pending_plan
+from safemigrate.review.storm import storm_stall
 
 CHECKLIST_SECTIONS = ("Planning", "Development", "Testing", "Deployment")
 
@@ -50,6 +51,7 @@ def runbook_from(
         "backup_commands": backup_commands(
             connection, [t.name for t in info.tables.values() if t.exists]
         ),
+        "storm": storm_stall([t.name for t in info.tables.values() if t.exists]),
     }
     book["summary"] = _summary(info, book)
     book["checklist"] = _checklist(checklist, book)

@@ -7,7 +7,8 @@ from django.db import connections
 
 from safemigrate.guard.history import History, MigrationLog, now
 from safemigrate.guard.sidecar import Sidecar
-from safemigrate.models import MigrationRun, Run, Status
+from safemigrate.models import Attempt, MigrationRun, Run, Status
+from tests.conftest import columns, run_safemigrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,3 +62,22 @@ def test_without_a_sidecar_nothing_is_written():
     history.end(Status.SUCCEEDED, 0)
     assert not Run.objects.exists()
     assert len(history.migrations) == 3
+
+
+def test_the_history_waits_for_the_columns_this_version_writes(scenario):
+    """Tables an older safemigrate made are not enough: the history says so, never fails."""
+    scenario("basic")
+    run_safemigrate("safemigrate", "0003", verbosity=0)  # attempts without their lock timeout
+    try:
+        runs = Run.objects.count()
+        output = run_safemigrate("scenarioapp")
+        assert "note" in columns("scenarioapp_item")
+        assert "safemigrate's own tables are behind this version" in output.err
+        assert "safemigrate safemigrate" in output.err
+        assert Run.objects.count() == runs
+    finally:
+        run_safemigrate(verbosity=0)
+    # The run that brought them up to date wrote its history once they were.
+    last = Run.objects.latest("started_at")
+    attempt = Attempt.objects.get(migration__run=last, migration__name="0004_attempt_lock_timeout")
+    assert attempt.lock_timeout_ms == 200
