@@ -68,6 +68,8 @@ class MigrationGuard:
         self.blockers: dict[int, Session] = {}
         self.failed_policy: Policy | None = None
         self.unit_retries = 0
+        #: How many times the unit's lock timeout has grown (see ``_escalate``).
+        self.lock_steps = 0
         #: The timeouts set on the connection now: the attempt's, or the session's.
         self._in_effect = self.policy
         self._attempt = self._new_attempt(1)
@@ -113,7 +115,7 @@ class MigrationGuard:
     def _for_attempt(self, policy: Policy) -> Policy:
         """Return ``policy`` with this attempt's lock timeout: longer with each retry."""
         outlast_ms = self.preflight.outlast_ms()
-        return self.run.resolver.for_attempt(policy, self.unit_retries, outlast_ms)
+        return self.run.resolver.for_attempt(policy, self.lock_steps, outlast_ms)
 
     @staticmethod
     def _set_timeouts(raw_cursor: Any, policy: Policy, *, local: bool) -> None:
@@ -221,7 +223,7 @@ class MigrationGuard:
 
     def _retrying(self, fn: Callable[[], T], *, whole_migration: bool) -> T:
         """Call ``fn`` until it succeeds, retrying lock failures with backoff."""
-        self.unit_retries = 0
+        self.unit_retries = self.lock_steps = 0
         while True:
             try:
                 result = fn()
@@ -232,7 +234,7 @@ class MigrationGuard:
                     raise
                 self._before_retry(outcome, error, whole_migration)
                 continue
-            self.unit_retries = 0
+            self.unit_retries = self.lock_steps = 0
             return result
 
     def _before_retry(self, outcome: Outcome, error: Exception, whole_migration: bool) -> None:
@@ -248,6 +250,7 @@ class MigrationGuard:
             return
         self.unit_retries += 1
         policy = self.failed_policy or self.policy
+        self._escalate(policy)
         delay_ms = self.run.backoff.delay_ms(self.unit_retries)
         spent_ms = self.log.elapsed_ms
         if self.unit_retries > policy.retries or spent_ms + delay_ms > self.run.backoff.deadline_ms:
@@ -259,6 +262,17 @@ class MigrationGuard:
         time.sleep(delay_ms / 1000)
         self._attempt = self._new_attempt(self._attempt.number + 1)
         self.failed_policy = None
+
+    def _escalate(self, policy: Policy) -> None:
+        """Let the next attempt wait longer, unless a long transaction blocked this one.
+
+        A longer lock timeout helps only against transactions that end within it (a storm's);
+        one older than the ceiling may last any time, and a longer wait would only stall
+        traffic longer: short attempts get in as soon as it ends.
+        """
+        ceiling_s = policy.lock_timeout_ceiling_ms / 1000
+        if not any((s.transaction_age_s or 0) > ceiling_s for s in self.blockers.values()):
+            self.lock_steps += 1
 
     def _new_attempt(self, number: int) -> Attempt:
         self.blockers = {}

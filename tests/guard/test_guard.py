@@ -22,7 +22,8 @@ def migration_run(name: str) -> MigrationRun:
 
 
 def test_lock_timeout_retries_until_the_blocker_ends(scenario, blocker: Blocker, settings):
-    settings.SAFEMIGRATE = NO_PREFLIGHT
+    # A ceiling the 1.5 s blocker never outgrows: every retry waits longer.
+    settings.SAFEMIGRATE = {**NO_PREFLIGHT, "LOCK_TIMEOUT_MAX": "3s"}
     scenario("basic")
     run_safemigrate("scenarioapp", "0001")
     blocker.hold("SELECT * FROM scenarioapp_item").release_after(1.5)
@@ -44,11 +45,11 @@ def test_lock_timeout_retries_until_the_blocker_ends(scenario, blocker: Blocker,
     assert "lock not granted within 100ms" in output.out
     assert "retrying in" in output.out
     assert "with lock timeout 200ms" in output.out
-    # The first attempt waited the 100ms the run asked for; each retry doubled it, to 1s.
-    alter = record.statements.filter(sql__startswith="ALTER TABLE")
-    expected = [min(100 * 2**n, 1000) for n in range(len(attempts))]
-    assert [s.lock_timeout_ms for s in alter] == expected
+    # The first attempt waited the 100ms the run asked for; each retry doubled it.
+    expected = [min(100 * 2**n, 3000) for n in range(len(attempts))]
     assert [a.lock_timeout_ms for a in attempts] == expected
+    alter = record.statements.filter(sql__startswith="ALTER TABLE")
+    assert [s.lock_timeout_ms for s in alter] == expected
     assert alter.filter(outcome=Outcome.LOCK_TIMEOUT).count() == len(attempts) - 1
 
 
@@ -112,6 +113,24 @@ def test_preflight_waits_outside_the_lock_queue(scenario, blocker: Blocker, sett
     assert attempts[-1].outcome == Outcome.OK
 
 
+def test_a_long_blocker_is_not_outwaited_by_longer_attempts(scenario, blocker: Blocker, settings):
+    """Only a transaction that could end within the ceiling is worth a longer wait."""
+    settings.SAFEMIGRATE = NO_PREFLIGHT
+    scenario("basic")
+    run_safemigrate("scenarioapp", "0001")
+    blocker.hold("SELECT * FROM scenarioapp_item")
+    time.sleep(1.2)  # older than LOCK_TIMEOUT_MAX (1s)
+    blocker.release_after(1.5)
+
+    output = run_safemigrate("scenarioapp", lock_timeout="100ms", retries=100)
+
+    assert "note" in columns("scenarioapp_item")
+    attempts = list(migration_run("0002_item_note").attempts.all())
+    assert len(attempts) >= 3
+    assert {a.lock_timeout_ms for a in attempts} == {100}
+    assert "with lock timeout 100ms" in output.out
+
+
 def test_statement_timeout_fails_without_retrying(scenario, settings):
     scenario("slow")
     with pytest.raises(CommandError) as raised:
@@ -129,7 +148,7 @@ def test_statement_timeout_fails_without_retrying(scenario, settings):
 def test_non_atomic_migration_retries_only_the_failed_statement(
     scenario, blocker: Blocker, settings
 ):
-    settings.SAFEMIGRATE = NO_PREFLIGHT
+    settings.SAFEMIGRATE = {**NO_PREFLIGHT, "LOCK_TIMEOUT_MAX": "3s"}
     scenario("nonatomic")
     run_safemigrate("scenarioapp", "0001")
     blocker.hold("SELECT * FROM scenarioapp_item").release_after(1.5)
@@ -147,7 +166,7 @@ def test_non_atomic_migration_retries_only_the_failed_statement(
     assert {s.outcome for s in alters[:-1]} == {Outcome.LOCK_TIMEOUT}
     assert alters[-1].outcome == Outcome.OK
     assert [s.lock_timeout_ms for s in alters] == [
-        min(100 * 2**n, 1000) for n in range(len(alters))
+        min(100 * 2**n, 3000) for n in range(len(alters))
     ]
     build = next(s for s in statements if s.sql.startswith("CREATE INDEX CONCURRENTLY"))
     assert build.lock_timeout_ms == 0, "CONCURRENTLY is exempt from the lock timeout"
