@@ -121,25 +121,25 @@ class PolicyResolver:
             retry_lock_timeouts_ms=conf.retry_lock_timeouts_ms,
         )
 
-    def for_attempt(self, policy: Policy, retry: int, at_least_ms: int = 0) -> Policy:
-        """Return ``policy`` with the lock timeout of the attempt after ``retry`` lock failures.
+    def for_attempt(self, policy: Policy, steps: int, at_least_ms: int = 0) -> Policy:
+        """Return ``policy`` with the lock timeout of an attempt ``steps`` rungs up the ladder.
 
-        The first attempt keeps the policy's own; each retry takes the next of
-        ``RETRY_LOCK_TIMEOUTS``, or doubles, never below the first nor above the ceiling.
-        ``at_least_ms`` raises it to what a storm's transactions were seen to last (still
-        capped): shorter attempts are known to fail.
+        Rung 0 is the policy's own lock timeout, the first attempt's; each rung above takes
+        the next of ``RETRY_LOCK_TIMEOUTS``, or doubles, never below the first nor above the
+        ceiling. ``at_least_ms`` raises it to what a storm's transactions were seen to last
+        (still capped): shorter attempts are known to fail.
         """
         first = policy.lock_timeout_ms
         if not first:
             return policy
-        if retry == 0:
-            step = first
+        if steps == 0:
+            rung = first
         elif self.retry_lock_timeouts_ms:
-            steps = self.retry_lock_timeouts_ms
-            step = steps[min(retry, len(steps)) - 1]
+            ladder = self.retry_lock_timeouts_ms
+            rung = ladder[min(steps, len(ladder)) - 1]
         else:
-            step = first * 2**retry
-        timeout = min(policy.lock_timeout_ceiling_ms, max(first, step, at_least_ms))
+            rung = first * 2**steps
+        timeout = min(policy.lock_timeout_ceiling_ms, max(first, rung, at_least_ms))
         return replace(policy, lock_timeout_ms=timeout)
 
     def for_migration(self, overrides: Overrides) -> Policy:
