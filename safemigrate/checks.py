@@ -53,6 +53,10 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E046", "BACKFILL_MODE", "backfill_mode"),
     ("safemigrate.E047", "BACKFILL_TASK_BACKEND", "backfill_task_backend"),
     ("safemigrate.E060", "INDEX_PROGRESS_INTERVAL", "index_progress_interval_ms"),
+    ("safemigrate.E090", "LIVE_PROCESS_GATE", "live_process_gate"),
+    ("safemigrate.E091", "LIVE_PROCESS_WINDOW", "live_process_window_ms"),
+    ("safemigrate.E092", "LIVE_PROCESS_WAIT", "live_process_wait_ms"),
+    ("safemigrate.E093", "LIVE_PROCESS_HEARTBEAT", "live_process_heartbeat_ms"),
 )
 
 
@@ -190,5 +194,28 @@ def check_backfill_sizes(
             f"BACKFILL_MAX_BATCH_SIZE ({largest}); batches start at {largest}.",
             hint="Lower BACKFILL_BATCH_SIZE or raise BACKFILL_MAX_BATCH_SIZE.",
             id="safemigrate.W040",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_live_process_window(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """A window no longer than the heartbeat makes live processes look gone between beats."""
+    try:
+        beat, window = conf.live_process_heartbeat_ms, conf.live_process_window_ms
+    except ConfigurationError:
+        return []  # Reported by check_settings.
+    if window > 2 * beat:
+        return []
+    return [
+        Warning(
+            f"SAFEMIGRATE['LIVE_PROCESS_WINDOW'] ({window} ms) is not more than twice "
+            f"LIVE_PROCESS_HEARTBEAT ({beat} ms): a live process may look gone between two "
+            "heartbeats, and a post-deploy migration run while it still serves old code.",
+            hint="Make LIVE_PROCESS_WINDOW at least three heartbeats (the defaults are "
+            "'3min' and '1min'). See docs/deploy.md.",
+            id="safemigrate.W090",
         )
     ]

@@ -2,8 +2,9 @@
 
 One attribute carries everything a migration may say about itself: its own limits
 (``lock_timeout``, ``lock_timeout_max``, ``statement_timeout``, ``retries``, read by the
-guard) and the findings it accepts (``allow``, read by the analysis). Its shape is checked
-here, once, for both.
+guard), the findings it accepts (``allow``, read by the analysis) and its deploy ``phase``
+(read by ``deploy/``). Its shape is checked here, once, for all of them. ``Phase`` lives here
+too: operations declare theirs with it, and every part may read it.
 
 May import: the app's ``exceptions`` only.
 """
@@ -11,6 +12,7 @@ May import: the app's ``exceptions`` only.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from django.db.migrations import Migration
@@ -18,7 +20,27 @@ from django.db.migrations import Migration
 from safemigrate.exceptions import ConfigurationError
 
 MIGRATION_ATTRIBUTE = "safemigrate"
-MIGRATION_KEYS = ("lock_timeout", "lock_timeout_max", "statement_timeout", "retries", "allow")
+MIGRATION_KEYS = (
+    "lock_timeout",
+    "lock_timeout_max",
+    "statement_timeout",
+    "retries",
+    "allow",
+    "phase",
+)
+
+
+class Phase(str, Enum):
+    """When a migration may run, relative to the deploy of the code that ships it."""
+
+    #: Safe while the old code still runs: it adds, or changes nothing the old code uses.
+    PRE_DEPLOY = "pre_deploy"
+    #: Only once no process runs the old code: the old code breaks on it (a drop, a rename).
+    POST_DEPLOY = "post_deploy"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-")
 
 
 def migration_attribute(migration: Migration) -> tuple[Mapping[str, Any], str]:
@@ -35,3 +57,17 @@ def migration_attribute(migration: Migration) -> tuple[Mapping[str, Any], str]:
             f"{where} has unknown keys {unknown}; allowed: {', '.join(MIGRATION_KEYS)}."
         )
     return raw, where
+
+
+def declared_phase(migration: Migration) -> Phase | None:
+    """Return the phase in the migration's ``safemigrate = {"phase": ...}``, if it has one."""
+    raw, where = migration_attribute(migration)
+    if "phase" not in raw:
+        return None
+    try:
+        return Phase(raw["phase"])
+    except ValueError:
+        choices = " or ".join(repr(phase.value) for phase in Phase)
+        raise ConfigurationError(
+            f"{where}['phase'] must be {choices}, not {raw['phase']!r}."
+        ) from None

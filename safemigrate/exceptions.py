@@ -18,8 +18,9 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: Locks could not be had: retries ran out, or another run holds the run lock.
     LOCKED_OUT = 3
-    #: A gate refused to apply: error-level findings nobody acknowledged, or a migration
-    #: without the approved review the gate requires. Nothing was run.
+    #: A gate refused to apply: error-level findings nobody acknowledged, a migration
+    #: without the approved review the gate requires, a post-deploy migration in the pre
+    #: phase, or one that live processes running old code still need.
     REFUSED = 4
 
 
@@ -115,3 +116,15 @@ def exit_code_of(error: BaseException) -> int | None:
     if isinstance(error, SystemExit):
         return int(error.code or 0)
     return int(ExitCode.MIGRATION_FAILED)
+
+
+class PhaseRefused(SafemigrateError):
+    """``--phase pre`` was asked for a migration that must wait for the old code to be gone."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class OldCodeRunning(SafemigrateError):
+    """A post-deploy migration met live processes still running code without it."""
+
+    exit_code = ExitCode.REFUSED

@@ -268,3 +268,34 @@ class BackfillState(models.Model):
     def rate(self) -> float:
         """Rows per second of batch work so far (pauses and waits included)."""
         return self.rows_done / (self.active_ms / 1000) if self.active_ms else 0.0
+
+
+class AppProcess(models.Model):
+    """One live application process (web or task worker) and the migrations its code ships.
+
+    Each process upserts its own row once a heartbeat (``safemigrate.deploy.heartbeat``);
+    the command reads them before a post-deploy migration, so it runs only once no live
+    process still runs code without it. The migrations are stored compactly: a digest of
+    every migration on the process's disk, and the leaves they all descend from.
+    """
+
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    #: Set by the database's clock, as the command's window is: hosts' clocks may differ.
+    seen_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=16)
+    migrations_digest = models.CharField(max_length=64)
+    leaf_migrations = models.JSONField(default=list)
+    migration_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["host", "pid", "started_at"], name="safemigrate_appprocess_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} process {self.pid} on {self.host}"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from safemigrate.checks import SETTING_CHECKS, check_django_safemigrate, check_settings
+from tests.test_command import ROOT, _database_url
 
 
 def check_ids(settings, value) -> dict[str, str]:
@@ -45,6 +51,10 @@ BAD_VALUES = {
     "BACKFILL_MODE": "celery",
     "BACKFILL_TASK_BACKEND": "",
     "INDEX_PROGRESS_INTERVAL": "often",
+    "LIVE_PROCESS_GATE": "on",
+    "LIVE_PROCESS_WINDOW": 0,
+    "LIVE_PROCESS_WAIT": "until done",
+    "LIVE_PROCESS_HEARTBEAT": "0s",
 }
 
 
@@ -138,3 +148,33 @@ def test_django_safemigrate_installed_warns(settings, tmp_path, monkeypatch):
     [message] = check_django_safemigrate()
     assert message.id == "safemigrate.W001"
     assert "Remove 'django_safemigrate'" in message.hint
+
+
+def test_manage_py_check_runs_them_in_a_fresh_process():
+    """Only the app's ready() registers the checks there: nothing else imports them."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "SAFEMIGRATE_TEST_SETTINGS": json.dumps({"LOCK_TIMEOUT": "quick"}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--tag", "compatibility"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "safemigrate.E003" in result.stderr
+
+
+def test_live_process_window_shorter_than_three_heartbeats_warns(settings):
+    from safemigrate.checks import check_live_process_window
+
+    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "90s", "LIVE_PROCESS_HEARTBEAT": "1min"}
+    assert [m.id for m in check_live_process_window()] == ["safemigrate.W090"]
+    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "3min"}
+    assert check_live_process_window() == []

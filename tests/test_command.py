@@ -194,6 +194,7 @@ def test_history_stores_no_connection_secrets(scenario):
         "lock_timeout_max",
         "statement_timeout",
         "retries",
+        "phase",
         "verbosity",
     }
 

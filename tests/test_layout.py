@@ -27,14 +27,15 @@ ALLOWED: dict[str, set[str]] = {
     "conf": {"exceptions"},
     "declarations": {"exceptions"},
     "guard": FOUNDATION,
+    "deploy": FOUNDATION,
     "analysis": FOUNDATION,
     "backfill": FOUNDATION | {"guard"},
     "operations": FOUNDATION | {"backfill"},
-    "review": FOUNDATION | {"analysis"},
+    "review": FOUNDATION | {"analysis", "deploy"},
     "admin": FOUNDATION | {"review", "backfill"},
     "checks": FOUNDATION,
-    "apps": {"checks"},
-    "management": FOUNDATION | {"guard", "analysis", "backfill", "operations", "review"},
+    "apps": {"checks", "deploy"},
+    "management": FOUNDATION | {"guard", "deploy", "analysis", "backfill", "operations", "review"},
 }
 
 MAX_MODULE_LINES = 400

@@ -23,8 +23,7 @@ from django.views.decorators.http import require_POST
 from safemigrate.conf import conf
 from safemigrate.models import Review
 from safemigrate.review import reviews
-from safemigrate.review.inspection import fingerprint, inspect_plan
-from safemigrate.review.plan import PlanStep, pending_plan
+from safemigrate.review.inspection import MigrationInfo, fingerprint, inspect_plan
 from safemigrate.review.runbook import build_runbook, runbook_from
 
 
@@ -90,13 +89,10 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not self.has_view_permission(request):
             raise PermissionDenied
         connection = connections["default"]
-        executor, steps = pending_plan(connection)
-        info = inspect_plan(connection, executor, steps)
+        info = inspect_plan(connection)
         book = runbook_from(info, connection, conf.checklist)
         existing = {(r.app_label, r.name): r for r in Review.objects.all()}
-        rows = [
-            _pending_row(m.step, m.fingerprint, existing.get(m.step.key)) for m in info.migrations
-        ]
+        rows = [_pending_row(m, existing.get(m.item.key)) for m in info.migrations]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -180,13 +176,16 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         }
 
 
-def _pending_row(step: PlanStep, digest: str, review: Review | None) -> dict[str, Any]:
+def _pending_row(migration: MigrationInfo, review: Review | None) -> dict[str, Any]:
+    item = migration.item
     return {
-        "label": step.label,
-        "app_label": step.migration.app_label,
-        "name": step.migration.name,
+        "label": item.label,
+        "app_label": item.migration.app_label,
+        "name": item.migration.name,
+        "phase": "rollback" if item.backwards else migration.deploy_phase.phase.label,
+        "phase_source": "" if item.backwards else migration.deploy_phase.source,
         "review": review,
-        "state": reviews.approval_state(review, digest),
+        "state": reviews.approval_state(review, migration.fingerprint),
     }
 
 

@@ -2,7 +2,10 @@
 
 A schema editor in ``collect_sql`` mode records statements instead of running them. Unlike
 ``sqlmigrate``, SQL is attributed to the operation that caused it: deferred statements
-(indexes and foreign keys Django adds at the end) are flushed after each operation.
+(indexes and foreign keys Django adds at the end) are flushed after each operation. The
+catalog questions the editor still asks are answered as the plan would have left the
+database (``introspection``). An operation whose SQL cannot be rendered anyway keeps the
+error instead: the analysis then judges it from the operation alone, and says so.
 """
 
 from __future__ import annotations
@@ -18,10 +21,18 @@ from django.db.migrations import Migration
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from safemigrate.analysis.introspection import PlanCatalog
+
+Step = tuple[int, Operation, ProjectState, ProjectState]
+
 
 @dataclass
 class CollectedOperation:
-    """One operation, the SQL it emits, and the states around it."""
+    """One operation, the SQL it emits, and the state of the database before it runs.
+
+    ``error`` says why its SQL could not be collected (the SQL is then what it emitted
+    before failing, often nothing).
+    """
 
     index: int
     operation: Operation
@@ -29,6 +40,7 @@ class CollectedOperation:
     python: bool = False
     irreversible: bool = False
     from_state: ProjectState | None = None
+    error: str = ""
 
 
 def collect(
@@ -37,37 +49,56 @@ def collect(
     state: ProjectState,
     *,
     backwards: bool = False,
+    catalog: PlanCatalog | None = None,
 ) -> tuple[list[CollectedOperation], ProjectState]:
     """Return each operation of ``migration`` with its SQL, and the state after it.
 
-    ``state`` is the project state before the migration; it is not modified.
+    ``state`` is the project state before the migration; it is not modified. Nothing here
+    raises for one operation's sake: a failure is kept on the operation it belongs to.
     """
-    steps = _forward_steps(migration, state)
+    steps, failed = _forward_steps(migration, state)
     after = steps[-1][3] if steps else state
     if backwards:
         steps = [(i, op, after, before) for i, op, before, after in reversed(steps)]
-    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-        return [_collect_one(editor, migration, step, backwards) for step in steps], after
+    catalog = catalog or PlanCatalog(connection, live=None)
+    editor = connection.schema_editor(collect_sql=True, atomic=False)
+    with editor, catalog.answering(editor):
+        collected = [_collect_one(editor, migration, step, backwards, catalog) for step in steps]
+    return [*collected, *failed], after
 
 
 def _forward_steps(
     migration: Migration, state: ProjectState
-) -> list[tuple[int, Operation, ProjectState, ProjectState]]:
-    steps = []
+) -> tuple[list[Step], list[CollectedOperation]]:
+    """Replay the migration's states; an operation whose state change fails ends the replay.
+
+    The operations from there on are returned apart, each with the error: ``migrate``
+    would fail at the same place, and nothing after it can be simulated.
+    """
+    steps: list[Step] = []
     current = state
     for index, operation in enumerate(migration.operations):
         after = current.clone()
-        operation.state_forwards(migration.app_label, after)
+        try:
+            operation.state_forwards(migration.app_label, after)
+        except Exception as error:  # any failure is the operation's finding
+            reason = f"its state change failed: {_describe(error)}"
+            return steps, [
+                CollectedOperation(i, op, from_state=current, error=reason)
+                for i, op in enumerate(migration.operations)
+                if i >= index
+            ]
         steps.append((index, operation, current, after))
         current = after
-    return steps
+    return steps, []
 
 
 def _collect_one(
     editor: BaseDatabaseSchemaEditor,
     migration: Migration,
-    step: tuple[int, Operation, ProjectState, ProjectState],
+    step: Step,
     backwards: bool,
+    catalog: PlanCatalog,
 ) -> CollectedOperation:
     index, operation, from_state, to_state = step
     result = CollectedOperation(index, operation, from_state=from_state)
@@ -80,10 +111,18 @@ def _collect_one(
     run: Callable[..., Any] = (
         operation.database_backwards if backwards else operation.database_forwards
     )
+    catalog.state = from_state
     with _capture(editor) as captured:
-        run(migration.app_label, editor, from_state, to_state)
+        try:
+            run(migration.app_label, editor, from_state, to_state)
+        except Exception as error:  # any failure is the operation's finding
+            result.error = _describe(error)
     result.sql = captured
     return result
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}".strip()
 
 
 @contextmanager
@@ -92,7 +131,9 @@ def _capture(editor: BaseDatabaseSchemaEditor) -> Iterator[list[str]]:
     captured: list[str] = []
     start = len(editor.collected_sql)
     editor.deferred_sql = []
-    yield captured
-    captured.extend(editor.collected_sql[start:])
-    captured.extend(str(sql) for sql in editor.deferred_sql)
-    editor.deferred_sql = []
+    try:
+        yield captured
+    finally:
+        captured.extend(editor.collected_sql[start:])
+        captured.extend(str(sql) for sql in editor.deferred_sql)
+        editor.deferred_sql = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from safemigrate.analysis.report import TableStats
 from safemigrate.analysis.rules import Rule, Severity
+from safemigrate.postgres.tables import TableStats
 
 StatsProbe = Callable[[str], TableStats | None]
 
@@ -31,10 +31,15 @@ class AnalysisContext:
     #: Rows written per second above which a table is hot, and how to read a table's rate.
     hot_writes_per_second: float | None = None
     write_rate: Callable[[str], float | None] | None = None
+    #: Which table a live index belongs to, and which columns a table's validated CHECK
+    #: constraints prove NOT NULL (live, for tables the plan has not created).
+    index_probe: Callable[[str], str | None] | None = None
+    not_null_probe: Callable[[str], set[str]] | None = None
     created: set[str] = field(default_factory=set)
     index_tables: dict[str, str] = field(default_factory=dict)
     backwards: bool = False
     _stats: dict[str, TableStats | None] = field(default_factory=dict)
+    _proven: dict[str, set[str]] = field(default_factory=dict)
 
     def stats(self, table: str) -> TableStats | None:
         """Return the table's live size, or None when unknown (then it is judged as large)."""
@@ -55,9 +60,26 @@ class AnalysisContext:
         rate = self.write_rate(table)
         return rate is not None and rate >= self.hot_writes_per_second
 
-    def table_of(self, name: str) -> str:
-        """Return the table behind ``name`` when it names an index, else ``name``."""
-        return self.index_tables.get(name, name)
+    def table_of(self, name: str, via_index: bool = False) -> str:
+        """Return the table behind ``name`` when it names an index, else ``name``.
+
+        Indexes the plan's state does not name (a ``db_index``) are looked up live.
+        """
+        if name in self.index_tables or not via_index:
+            return self.index_tables.get(name, name)
+        table = None
+        if self.index_probe is not None and not self.assume_production:
+            table = self.index_probe(name)
+        self.index_tables[name] = table or name
+        return self.index_tables[name]
+
+    def proven_not_null(self, table: str) -> set[str]:
+        """Return the columns a validated live CHECK constraint proves NOT NULL."""
+        if self.assume_production or self.not_null_probe is None or table in self.created:
+            return set()
+        if table not in self._proven:
+            self._proven[table] = self.not_null_probe(table)
+        return self._proven[table]
 
 
 def fixed_stats(sizes: Mapping[str, TableStats]) -> StatsProbe:
@@ -81,11 +103,11 @@ def _new_table(
 def _small_table(
     rule: Rule, table: str, ctx: AnalysisContext, sev: Severity
 ) -> tuple[Severity | None, str]:
-    stats = ctx.stats(table)
-    if not rule.size_matters or stats is None or stats.rows is None:
+    rows = None if (stats := ctx.stats(table)) is None else stats.known_rows
+    if not rule.size_matters or rows is None:
         return sev, ""
-    if stats.rows < ctx.small_table_rows:
-        return Severity.INFO, f"small table: about {stats.rows} rows"
+    if rows < ctx.small_table_rows:
+        return Severity.INFO, f"small table: about {rows} rows"
     return sev, ""
 
 

@@ -8,12 +8,11 @@ the context (``context``) set its severity.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.operations import RunPython, RunSQL
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
@@ -22,30 +21,49 @@ from safemigrate.analysis.allowances import migration_allowances
 from safemigrate.analysis.collect import CollectedOperation, collect
 from safemigrate.analysis.context import AnalysisContext, judge
 from safemigrate.analysis.estimate import estimate_seconds
-from safemigrate.analysis.plan import Selection, build_plan, migration_path
+from safemigrate.analysis.introspection import PlanCatalog
+from safemigrate.analysis.operation_facts import facts_alone, model_state_of, operation_facts
+from safemigrate.analysis.plan import PlanItem, Selection, build_plan, migration_path
 from safemigrate.analysis.report import (
     AnalysisReport,
     Finding,
     MigrationReport,
     OperationReport,
     StatementReport,
-    TableStats,
 )
 from safemigrate.analysis.rules import by_fact
 from safemigrate.analysis.source import line_of
-from safemigrate.analysis.sqlfacts import Fact, SchemaMemory, StatementFacts, statement_facts
-from safemigrate.analysis.state import column_resolver, index_tables, knows, table_names
+from safemigrate.analysis.sqlfacts import (
+    Fact,
+    SchemaMemory,
+    StatementFacts,
+    statement_facts,
+)
+from safemigrate.analysis.state import (
+    column_resolver,
+    index_tables,
+    knows,
+    not_null_by_checks,
+    reference_resolver,
+    table_names,
+    table_of,
+)
 from safemigrate.postgres.locks import LockMode
-from safemigrate.postgres.tables import table_stats, write_rate
+from safemigrate.postgres.tables import (
+    TableStats,
+)
 
 
 def analyse(
-    connection: BaseDatabaseWrapper, selection: Selection, ctx: AnalysisContext
+    connection: BaseDatabaseWrapper,
+    selection: Selection,
+    ctx: AnalysisContext,
+    plan: tuple[MigrationExecutor, list[PlanItem]] | None = None,
 ) -> AnalysisReport:
     """Judge the plan ``selection`` describes; see ``plan.build_plan`` for which migrations."""
-    executor, items = build_plan(connection, selection)
-    report = AnalysisReport(assume_production=ctx.assume_production, items=items)
+    executor, items = plan or build_plan(connection, selection)
     loader = executor.loader
+    report = AnalysisReport(assume_production=ctx.assume_production, items=items, loader=loader)
     applied = [key for key in loader.applied_migrations or {} if key in loader.graph.nodes]
     state = (
         ProjectState(real_apps=loader.unmigrated_apps)
@@ -53,6 +71,9 @@ def analyse(
         else loader.project_state(applied, at_end=True)
     )
     memory = SchemaMemory()
+    # The live catalog answers for the tables the plan has not changed; judging for
+    # production, nothing live is known.
+    catalog = PlanCatalog(connection, live=None if selection.assume_production else state)
     for item in items:
         migration = item.migration
         label = f"{migration.app_label}.{migration.name}"
@@ -66,12 +87,14 @@ def analyse(
             if not item.backwards:
                 state = _skip(migration, state, ctx)
             continue
-        judged = analyse_migration(connection, migration, before, ctx, memory, item.backwards)
+        judged = analyse_migration(
+            connection, migration, before, ctx, memory, item.backwards, catalog
+        )
         if selection.judge_rollback and not item.backwards:
             # The rollback replays the migration from the same state, then reverses it; its
             # findings are capped at warning, so a risky rollback is reported, never refused.
             judged.rollback = analyse_migration(
-                connection, migration, before, ctx, SchemaMemory(), backwards=True
+                connection, migration, before, ctx, SchemaMemory(), True, catalog
             )
             ctx.backwards = False
         report.migrations.append(judged)
@@ -95,37 +118,70 @@ def analyse_migration(
     ctx: AnalysisContext,
     memory: SchemaMemory,
     backwards: bool = False,
+    catalog: PlanCatalog | None = None,
 ) -> MigrationReport:
     """Judge one migration, starting from the project ``state`` before it runs."""
     path = migration_path(migration)
     report = MigrationReport(
         migration.app_label, migration.name, str(path or ""), migration.atomic, backwards
     )
+    report.migration = migration
     allow = migration_allowances(migration)
     ctx.backwards = backwards
     memory.added_not_valid = set()
-    collected, report.state_after = collect(connection, migration, state, backwards=backwards)
+    collected, report.state_after = collect(
+        connection, migration, state, backwards=backwards, catalog=catalog
+    )
     facts_by_op: list[list[Fact]] = []
     changes: list[tuple[bool, set[str]]] = []
     for item in collected:
         assert item.from_state is not None
-        memory.resolve = column_resolver(item.from_state, connection)
-        ctx.index_tables.update(index_tables(item.from_state))
+        _remember(memory, ctx, item.from_state, connection)
         found = [
             found for sql in item.sql for found in _statement(sql, memory, ctx, migration.atomic)
         ]
         facts = _known_to_code(
             [fact for f in found for fact in f.facts], item.operation, item.from_state
         )
-        facts += _operation_facts(item.operation, backwards)
+        facts += operation_facts(item.operation, backwards)
+        facts += _unseen(item, migration.app_label, connection, backwards)
         facts += [fact for f in found if (fact := _hot(ctx, f)) is not None]
         facts_by_op.append(facts)
         changes.append(_changes(item, found, ctx))
-        report.operations.append(_operation_report(item, found, ctx, path))
+        report.operations.append(_operation_report(item, found, ctx, path, facts))
     _data_with_schema(migration, changes, facts_by_op)
     for op_report, facts in zip(report.operations, facts_by_op, strict=True):
         op_report.findings = _findings(facts, ctx, allow)
     return report
+
+
+def _remember(
+    memory: SchemaMemory, ctx: AnalysisContext, state: ProjectState, connection: Any
+) -> None:
+    """Point the memory at the state before the operation: column types, proven NOT NULLs."""
+    memory.resolve = column_resolver(state, connection)
+    memory.references = reference_resolver(state)
+    ctx.index_tables.update(index_tables(state))
+
+    def proves(table: str, column: str) -> bool:
+        return column in not_null_by_checks(state, table) | ctx.proven_not_null(table)
+
+    memory.proves = proves
+
+
+def _unseen(
+    item: CollectedOperation, app_label: str, connection: Any, backwards: bool
+) -> list[Fact]:
+    """An operation whose SQL could not be collected: say so, and judge the operation."""
+    if not item.error:
+        return []
+    assert item.from_state is not None
+    model = model_state_of(item.operation, app_label, item.from_state)
+    table = table_of(model) if model is not None else ""
+    return [
+        Fact("sql_not_collected", table, item.error),
+        *facts_alone(item.operation, app_label, item.from_state, connection, backwards),
+    ]
 
 
 def _statement(
@@ -137,6 +193,8 @@ def _statement(
         for fact in statement.facts:
             if fact.kind == "create_index":
                 ctx.index_tables[fact.detail] = fact.table
+        for lock in statement.info.locks:
+            ctx.table_of(lock.name, lock.via_index)  # learn the tables of indexes it names
     for statement in found:
         statement.facts = [Fact(f.kind, ctx.table_of(f.table), f.detail) for f in statement.facts]
     pending_creates = {t for s in found for t in s.info.creates}
@@ -146,36 +204,10 @@ def _statement(
 
 def _hot(ctx: AnalysisContext, found: StatementFacts) -> Fact | None:
     for lock in found.info.locks:
-        table = ctx.table_of(lock.name)
+        table = ctx.table_of(lock.name, lock.via_index)
         if lock.mode.blocks_writes and ctx.is_hot(table):
             return Fact("hot_table_lock", table, lock.mode.pg_name)
     return None
-
-
-def _runpython_facts(operation: Any, backwards: bool) -> list[Fact]:
-    if backwards or operation.reverse_code is not None:
-        return []
-    return [Fact("runpython_irreversible", "")]
-
-
-def _runsql_facts(operation: Any, backwards: bool) -> list[Fact]:
-    if backwards or operation.reverse_sql is not None:
-        return []
-    return [Fact("runsql_irreversible", "")]
-
-
-#: Facts only the operation object shows, by operation class.
-OPERATION_FACTS: dict[type[Operation], Callable[[Any, bool], list[Fact]]] = {
-    RunPython: _runpython_facts,
-    RunSQL: _runsql_facts,
-}
-
-
-def _operation_facts(operation: Operation, backwards: bool) -> list[Fact]:
-    for kind, facts in OPERATION_FACTS.items():
-        if isinstance(operation, kind):
-            return facts(operation, backwards)
-    return []
 
 
 #: Facts about dropping something that running code may still use.
@@ -207,7 +239,7 @@ def _changes(
         item.python or any(f.data_change for f in found)
     )
     locked = {
-        ctx.table_of(lock.name)
+        ctx.table_of(lock.name, lock.via_index)
         for f in found
         if f.info.is_ddl and not f.data_change
         for lock in f.info.locks
@@ -237,16 +269,25 @@ def _findings(facts: list[Fact], ctx: AnalysisContext, allow: dict[str, str]) ->
         severity, note = judge(rule, fact.table, ctx)
         if severity is None or (rule.id, fact.table) in findings:
             continue
-        where = f"{fact.table}.{fact.detail}" if fact.table and fact.detail else fact.table
-        message = f"{rule.title} ({where})" if where else rule.title
+        message = f"{rule.title} ({where})" if (where := _where(fact)) else rule.title
         findings[(rule.id, fact.table)] = Finding(
             rule.id, severity, fact.table, message, allow.get(rule.id, ""), note
         )
     return list(findings.values())
 
 
+def _where(fact: Fact) -> str:
+    if fact.kind == "sql_not_collected":
+        return fact.detail
+    return f"{fact.table}.{fact.detail}" if fact.table and fact.detail else fact.table
+
+
 def _operation_report(
-    item: CollectedOperation, found: list[StatementFacts], ctx: AnalysisContext, path: Any
+    item: CollectedOperation,
+    found: list[StatementFacts],
+    ctx: AnalysisContext,
+    path: Any,
+    facts: list[Fact],
 ) -> OperationReport:
     statements = [
         StatementReport(
@@ -254,10 +295,12 @@ def _operation_report(
             locks=_locks(f, ctx),
             rewrites=sorted(f.rewrites),
             scans=sorted(f.scans - f.rewrites),
+            creates=list(f.info.creates),
+            ddl=f.info.is_ddl,
         )
         for f in found
     ]
-    tables = {t for s in statements for t in s.locks}
+    tables = {t for s in statements for t in (*s.locks, *s.creates)}
     stats = {t: s for t in sorted(tables) if (s := _stats(ctx, t)) is not None}
     return OperationReport(
         index=item.index,
@@ -266,45 +309,23 @@ def _operation_report(
         statements=statements,
         stats=stats,
         estimate_s=estimate_seconds(statements, lambda table: _stats(ctx, table)),
+        kind=type(item.operation).__name__,
+        reversible=bool(item.operation.reversible),
+        python=item.python,
+        sql_error=item.error,
+        facts=facts,
     )
 
 
 def _locks(found: StatementFacts, ctx: AnalysisContext) -> dict[str, LockMode]:
-    locks: dict[str, LockMode] = {}
+    locks: dict[str, LockMode] = dict(found.more_locks)
     for lock in found.info.locks:
-        table = ctx.table_of(lock.name)
+        table = ctx.table_of(lock.name, lock.via_index)
         locks[table] = max(locks.get(table, lock.mode), lock.mode)
     return locks
 
 
 def _stats(ctx: AnalysisContext, table: str) -> TableStats | None:
     if table in ctx.created:
-        return TableStats(0, 0)
+        return TableStats(table, exists=False, rows=0, size_bytes=0)
     return ctx.stats(table)
-
-
-def live_write_rate(connection: BaseDatabaseWrapper) -> Callable[[str], float | None]:
-    """A probe of a table's write rate; an unreachable database just knows nothing."""
-
-    def probe(table: str) -> float | None:
-        try:
-            with connection.cursor() as cursor:
-                return write_rate(cursor, table)
-        except DatabaseError:
-            return None
-
-    return probe
-
-
-def live_probe(connection: BaseDatabaseWrapper) -> Callable[[str], TableStats | None]:
-    """A statistics probe on ``connection``; an unreachable database just knows nothing."""
-
-    def probe(table: str) -> TableStats | None:
-        try:
-            with connection.cursor() as cursor:
-                found = table_stats(cursor, table, count_small=False)
-        except DatabaseError:
-            return None
-        return TableStats(found.rows, found.size_bytes) if found.exists else None
-
-    return probe

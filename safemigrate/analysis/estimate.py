@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from safemigrate.analysis.report import StatementReport, TableStats
+from safemigrate.analysis.report import StatementReport
+from safemigrate.postgres.tables import TableStats
 
 REWRITE_BYTES_PER_S = 50 * 2**20
 SCAN_BYTES_PER_S = 200 * 2**20
@@ -23,15 +24,18 @@ def estimate_seconds(
     total = 0.0
     for statement in statements:
         for table in statement.rewrites:
-            total += _bytes(stats(table)) / REWRITE_BYTES_PER_S if stats(table) else float("nan")
+            total += _bytes(stats(table)) / REWRITE_BYTES_PER_S
         for table in statement.scans:
             rate = INDEX_BYTES_PER_S if "INDEX" in statement.sql.upper() else SCAN_BYTES_PER_S
-            total += _bytes(stats(table)) / rate if stats(table) else float("nan")
+            total += _bytes(stats(table)) / rate
     return None if total != total else round(total, 3)
 
 
-def _bytes(stats: TableStats | None) -> int:
-    return (stats.bytes or 0) if stats else 0
+def _bytes(stats: TableStats | None) -> float:
+    """The table's size; NaN when unknown, so the whole estimate is unknown."""
+    if stats is None or stats.size_bytes is None:
+        return float("nan")
+    return stats.size_bytes
 
 
 def describe(seconds: float | None) -> str:

@@ -7,11 +7,18 @@ from dataclasses import replace
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.executor import MigrationExecutor
 
 from safemigrate.analysis.context import AnalysisContext
-from safemigrate.analysis.engine import analyse, live_probe, live_write_rate
+from safemigrate.analysis.engine import analyse
 from safemigrate.analysis.formats import render
-from safemigrate.analysis.plan import Selection
+from safemigrate.analysis.plan import PlanItem, Selection, build_plan
+from safemigrate.analysis.probes import (
+    live_index_probe,
+    live_not_null_probe,
+    live_probe,
+    live_write_rate,
+)
 from safemigrate.analysis.report import AnalysisReport
 from safemigrate.analysis.rules import get_rule
 from safemigrate.analysis.tracedb import trace_report
@@ -40,31 +47,53 @@ def selection_from(options: Mapping[str, Any]) -> Selection:
 
 def context_from(connection: BaseDatabaseWrapper, selection: Selection) -> AnalysisContext:
     """Build the context from settings; live statistics unless judging as production."""
+    live = not selection.assume_production
     return AnalysisContext(
         assume_production=selection.assume_production,
         small_table_rows=conf.small_table_rows,
         hot_tables=conf.hot_tables,
-        probe=None if selection.assume_production else live_probe(connection),
+        probe=live_probe(connection) if live else None,
         hot_writes_per_second=conf.hot_writes_per_second,
-        write_rate=None if selection.assume_production else live_write_rate(connection),
+        write_rate=live_write_rate(connection) if live else None,
+        index_probe=live_index_probe(connection) if live else None,
+        not_null_probe=live_not_null_probe(connection) if live else None,
     )
 
 
-def run_analysis(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> AnalysisReport:
-    """Judge the plan the options describe (``--lint`` judges the rollbacks too)."""
-    selection = replace(selection_from(options), judge_rollback=bool(options.get("lint")))
-    report = analyse(connection, selection, context_from(connection, selection))
-    if options.get("trace"):
-        trace_report(connection, report, report.items)
-    return report
+def judge(
+    connection: BaseDatabaseWrapper,
+    selection: Selection,
+    plan: tuple[MigrationExecutor, list[PlanItem]] | None = None,
+) -> AnalysisReport:
+    """Judge the plan ``selection`` describes, with the live context the settings give.
+
+    This is the one judged plan: ``--lint``, the check before a run, the approval gate and
+    the runbook all read what it returns.
+    """
+    return analyse(connection, selection, context_from(connection, selection), plan)
 
 
 def lint_command(connection: BaseDatabaseWrapper, options: Mapping[str, Any], fmt: str) -> str:
     """Return ``--lint``'s report in ``fmt``; raise ``LintFindings`` after it if it blocks.
 
-    The report travels on the exception too, so the command prints it before failing.
+    ``--lint`` judges the rollbacks too. The report travels on the exception, so the command
+    prints it before failing. An analysis that breaks is a failed lint (exit 1) that says
+    what broke, never a traceback.
     """
-    report = run_analysis(connection, options)
+    selection = replace(selection_from(options), judge_rollback=True)
+    plan = build_plan(connection, selection)
+    try:
+        report = judge(connection, selection, plan)
+    except SafemigrateError:
+        raise
+    except Exception as error:  # a bug of safemigrate's: say so, and fail the lint
+        raise LintFindings(
+            f"safemigrate could not analyse the plan: {type(error).__name__}: {error}. "
+            "Please report it with the migration that caused it.",
+            report="",
+        ) from error
+    if options.get("trace"):
+        trace_report(connection, report, report.items)
     text = render(report, fmt)
     if report.blocking:
         raise LintFindings(
@@ -78,16 +107,30 @@ def lint_command(connection: BaseDatabaseWrapper, options: Mapping[str, Any], fm
 def analyse_before_run(
     connection: BaseDatabaseWrapper, options: Mapping[str, Any]
 ) -> AnalysisReport:
-    """Analyse the plan before applying it; an analysis that breaks says how to go on."""
+    """Analyse the plan before applying it; an analysis that breaks says how to go on.
+
+    An operation that cannot be judged is a finding on that operation; this only catches
+    what is left: a bug of safemigrate's. A rollback then runs anyway, with a warning (the
+    emergency exit is never blocked); a forward plan is refused with the escape hatch.
+    """
+    selection = selection_from(options)
+    plan = build_plan(connection, selection)
     try:
-        return run_analysis(connection, options)
+        return judge(connection, selection, plan)
     except SafemigrateError:
         raise
     except Exception as error:
-        # An operation safemigrate cannot render without running it must not block a deploy
-        # silently, nor be waved through: say what broke and what the escape hatch is.
+        reason = f"{type(error).__name__}: {error}"
+        if any(item.backwards for item in plan[1]):
+            return AnalysisReport(
+                items=plan[1],
+                loader=plan[0].loader,
+                warning=f"safemigrate could not analyse this rollback ({reason}); rolling "
+                "back without the analysis: a rollback is never refused.",
+            )
+        # Not waved through silently: say what broke and what the escape hatch is.
         raise AnalysisFailed(
-            f"safemigrate could not analyse the plan: {type(error).__name__}: {error}. "
+            f"safemigrate could not analyse the plan: {reason}. "
             "Fix: run manage.py safemigrate --lint for the details (and report it if the "
             "migration is valid), or pass --allow-unsafe to migrate without the analysis."
         ) from error

@@ -1,9 +1,12 @@
-"""Which migrations to judge: the plan ``migrate`` would run, narrowed as asked.
+"""The plan ``migrate`` would run, worked out without running it, and which of it to judge.
 
-Live, the plan is what ``migrate`` would do on this database now. With
-``assume_production`` (CI), it is the whole history from a clean start, and only the
-migrations asked for are judged (named, added since a git ref, or all but the baseline);
-the others are taken as already applied in production.
+This is safemigrate's one plan: the analysis, ``--lint``, the runbook and the approval gate
+all read it. Live, it is what ``migrate`` would do on this database now, its targets
+resolved as ``migrate`` resolves them (an app label, a migration prefix or ``zero``, else
+every leaf) through Django's public loader API. With ``assume_production`` (CI), it is the
+whole history from a clean start, and only the migrations asked for are judged (named,
+added since a git ref, or all but the baseline); the others are taken as already applied
+in production.
 """
 
 from __future__ import annotations
@@ -47,6 +50,14 @@ class PlanItem:
     backwards: bool
     skip: str = ""
 
+    @property
+    def key(self) -> Key:
+        return (self.migration.app_label, self.migration.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.migration.app_label}.{self.migration.name}"
+
 
 def build_plan(
     connection: BaseDatabaseWrapper, selection: Selection
@@ -72,21 +83,25 @@ def _targets(executor: MigrationExecutor, selection: Selection) -> list[Key]:
         return list(graph.leaf_nodes())
     if selection.app_label not in executor.loader.migrated_apps:
         raise ConfigurationError(
-            f"App {selection.app_label!r} has no migrations; name an app with a "
+            f"App {selection.app_label!r} does not have migrations; name an app with a "
             "migrations package (manage.py showmigrations lists them)."
         )
     if selection.migration_name is None:
         return [key for key in graph.leaf_nodes() if key[0] == selection.app_label]
     if selection.migration_name == "zero":
         return [(selection.app_label, None)]  # type: ignore[list-item]
+    name, app = selection.migration_name, selection.app_label
     try:
-        migration = executor.loader.get_migration_by_prefix(
-            selection.app_label, selection.migration_name
-        )
-    except (KeyError, AmbiguityError) as error:
+        migration = executor.loader.get_migration_by_prefix(app, name)
+    except AmbiguityError as error:
         raise ConfigurationError(
-            f"Cannot find migration {selection.migration_name!r} in app "
-            f"{selection.app_label!r} ({error}); manage.py showmigrations lists them."
+            f"More than one migration matches {name!r} in app {app!r}; give more of its "
+            "name (manage.py showmigrations lists them)."
+        ) from error
+    except KeyError as error:
+        raise ConfigurationError(
+            f"Cannot find a migration matching {name!r} from app {app!r}; "
+            "manage.py showmigrations lists them."
         ) from error
     return [(migration.app_label, migration.name)]
 

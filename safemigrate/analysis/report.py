@@ -6,15 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from safemigrate.analysis.rules import Severity, get_rule
+from safemigrate.analysis.sqlfacts import Fact
 from safemigrate.postgres.locks import LockMode
-
-
-@dataclass(frozen=True)
-class TableStats:
-    """A table's size as the server's statistics have it (``None``: not known)."""
-
-    rows: int | None
-    bytes: int | None
+from safemigrate.postgres.tables import TableStats
 
 
 @dataclass(frozen=True)
@@ -57,6 +51,9 @@ class StatementReport:
     locks: dict[str, LockMode]
     rewrites: list[str]
     scans: list[str]
+    creates: list[str] = field(default_factory=list)
+    #: Whether it changes schema (rather than reading or writing rows).
+    ddl: bool = True
     trace: Any = None
     disagreement: str = ""
 
@@ -80,7 +77,12 @@ class StatementReport:
 
 @dataclass
 class OperationReport:
-    """One operation of a migration, judged."""
+    """One operation of a migration, judged.
+
+    ``python`` marks code whose duration nobody can estimate; ``sql_error`` says why the
+    SQL could not be collected (the operation was then judged from itself); ``facts`` are
+    what the findings were judged from, for the runbook's account of what breaks.
+    """
 
     index: int
     description: str
@@ -89,6 +91,11 @@ class OperationReport:
     stats: dict[str, TableStats] = field(default_factory=dict)
     estimate_s: float | None = None
     findings: list[Finding] = field(default_factory=list)
+    kind: str = ""
+    reversible: bool = True
+    python: bool = False
+    sql_error: str = ""
+    facts: list[Fact] = field(default_factory=list)
 
     @property
     def tables(self) -> list[str]:
@@ -103,13 +110,18 @@ class OperationReport:
         return {
             "index": self.index,
             "operation": self.description,
+            "kind": self.kind,
             "line": self.line,
             "tables": self.tables,
             "lock": strongest.pg_name if strongest else None,
             "rewrites": sorted({t for s in self.statements for t in s.rewrites}),
             "scans": sorted({t for s in self.statements for t in s.scans}),
-            "stats": {t: {"rows": s.rows, "bytes": s.bytes} for t, s in self.stats.items()},
+            "stats": {
+                t: {"rows": s.rows, "bytes": s.size_bytes, "counted": s.counted}
+                for t, s in self.stats.items()
+            },
             "estimate_s": self.estimate_s,
+            "sql_error": self.sql_error or None,
             "statements": [s.as_dict() for s in self.statements],
             "findings": [f.as_dict() for f in self.findings],
         }
@@ -125,6 +137,8 @@ class MigrationReport:
     atomic: bool
     backwards: bool
     operations: list[OperationReport] = field(default_factory=list)
+    #: The migration itself (``django.db.migrations.Migration``), for the review's fingerprint.
+    migration: Any = field(default=None, repr=False)
     #: The project state after the migration (forwards), for the next one in the plan.
     state_after: Any = field(default=None, repr=False)
     #: How rolling this forward migration back would be judged (``--lint`` only).
@@ -137,6 +151,11 @@ class MigrationReport:
     @property
     def findings(self) -> list[Finding]:
         return [f for op in self.operations for f in op.findings]
+
+    @property
+    def blocking(self) -> bool:
+        """Whether an unacknowledged error-level finding stops this migration."""
+        return any(f.blocking for f in self.findings)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,8 +175,12 @@ class AnalysisReport:
     migrations: list[MigrationReport] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     assume_production: bool = False
-    #: The plan it judged (``plan.PlanItem``), which ``--trace`` replays.
+    #: The plan it judged (``plan.PlanItem``), which ``--trace`` replays and the runbook lists.
     items: list[Any] = field(default_factory=list)
+    #: The loader the plan came from: what is applied, and the graph, for the runbook.
+    loader: Any = field(default=None, repr=False)
+    #: Said to the operator when the analysis could not judge a rollback (which runs anyway).
+    warning: str = ""
 
     @property
     def findings(self) -> list[Finding]:

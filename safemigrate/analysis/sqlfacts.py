@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast, visitors
-from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 
+from safemigrate.analysis.expressions import is_volatile, not_null_columns
 from safemigrate.analysis.types import is_safe_type_change, type_name, type_sql
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.statements import StatementInfo, parse, relation_name
@@ -21,21 +22,6 @@ from safemigrate.postgres.statements import StatementInfo, parse, relation_name
 _AT = AlterTableType
 _C = ConstrType
 
-#: Functions PostgreSQL evaluates per row: a default using one rewrites the table.
-VOLATILE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "clock_timestamp",
-        "timeofday",
-        "nextval",
-        "txid_current",
-        "setseed",
-    }
-)
 _SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 _SMALL_KEY_TYPES = frozenset({"int4", "int2", "serial", "serial4", "smallserial", "serial2"})
 _HYGIENE_TYPES = {
@@ -61,12 +47,16 @@ class SchemaMemory:
 
     ``column_types`` comes from Django's project state (so ALTER TYPE can tell a widening
     from a rewrite); the NOT NULL bookkeeping recognises the safe pattern of a validated
-    ``CHECK (col IS NOT NULL)`` before ``SET NOT NULL`` (PostgreSQL 12+ then skips the scan).
+    ``CHECK (col IS NOT NULL)`` before ``SET NOT NULL`` (PostgreSQL 12+ then skips the scan),
+    whether the plan's own SQL validated it or ``proves`` finds it in Django's state or the
+    live catalog.
     """
 
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     resolve: Callable[[str, str], str | None] | None = None
-    not_null_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
+    references: Callable[[str, str], str | None] | None = None
+    proves: Callable[[str, str], bool] | None = None
+    not_null_checks: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     proven_not_null: set[tuple[str, str]] = field(default_factory=set)
     #: Constraints added NOT VALID by the migration being read (reset for each migration).
     added_not_valid: set[str] = field(default_factory=set)
@@ -87,6 +77,8 @@ class StatementFacts:
     facts: list[Fact] = field(default_factory=list)
     rewrites: set[str] = field(default_factory=set)
     scans: set[str] = field(default_factory=set)
+    #: Locks the SQL does not show, known from the state (a foreign key's referenced table).
+    more_locks: dict[str, LockMode] = field(default_factory=dict)
     data_change: bool = False
     atomic: bool = True
 
@@ -135,7 +127,7 @@ def _add_column(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemor
     memory.column_types[(table, str(column.colname))] = type_sql(column.typeName)
     _hygiene(name, table, found)
     default = constraints.get(_C.CONSTR_DEFAULT)
-    if name in _SERIAL_TYPES or _C.CONSTR_IDENTITY in constraints or _is_volatile(default):
+    if name in _SERIAL_TYPES or _C.CONSTR_IDENTITY in constraints or is_volatile(default):
         found.add("add_column_volatile_default", table, str(column.colname))
         found.rewrites.add(table)
     generated = constraints.get(_C.CONSTR_GENERATED)
@@ -149,32 +141,27 @@ def _add_column(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemor
         _constraint(table, constraint, found, memory)
 
 
-def _is_volatile(default: Any) -> bool:
-    if default is None or default.raw_expr is None:
-        return False
-    names: list[str] = []
-
-    class _Calls(visitors.Visitor):
-        def visit_FuncCall(self, ancestors: Any, node: Any) -> None:
-            names.append(str(node.funcname[-1].sval).lower())
-
-    _Calls()(default.raw_expr)
-    return any(name in VOLATILE_FUNCTIONS for name in names)
-
-
 def _alter_type(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
     column = str(cmd.name)
     new = cmd.def_.typeName
     _hygiene(type_name(new), table, found)
     old = memory.column_type(table, column)
     memory.column_types[(table, column)] = type_sql(new)
+    # PostgreSQL rebuilds a foreign key on the column, locking its referenced table too.
+    referenced = memory.references(table, column) if memory.references else None
+    if referenced:
+        found.more_locks[referenced] = LockMode.ACCESS_EXCLUSIVE
     if old is None or not is_safe_type_change(old, new):
         found.add("alter_column_type", table, column)
         found.rewrites.add(table)
 
 
 def _set_not_null(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
-    if (table, str(cmd.name)) in memory.proven_not_null:
+    column = str(cmd.name)
+    if (table, column) in memory.proven_not_null:
+        return
+    pending = any((table, column) in cols for cols in memory.not_null_checks.values())
+    if not pending and memory.proves is not None and memory.proves(table, column):
         return
     found.add("set_not_null", table, str(cmd.name))
     found.scans.add(table)
@@ -184,9 +171,7 @@ def _validate(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory)
     found.scans.add(table)
     if found.atomic and str(cmd.name) in memory.added_not_valid:
         found.add("validate_in_same_transaction", table, str(cmd.name))
-    proven = memory.not_null_checks.get(str(cmd.name))
-    if proven is not None:
-        memory.proven_not_null.add(proven)
+    memory.proven_not_null |= memory.not_null_checks.pop(str(cmd.name), set())
 
 
 def _add_constraint(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemory) -> None:
@@ -201,22 +186,14 @@ def _drop_column(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemo
 
 
 def _check(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> None:
-    column = _not_null_column(c.raw_expr)
-    if column and c.conname:
-        memory.not_null_checks[str(c.conname)] = (table, column)
+    proves = {(table, column) for column in not_null_columns(c.raw_expr)}
     if c.skip_validation and c.conname:
         memory.added_not_valid.add(str(c.conname))
+        memory.not_null_checks[str(c.conname)] = proves
     if not c.skip_validation:
+        memory.proven_not_null |= proves
         found.add("add_check", table, str(c.conname or ""))
         found.scans.add(table)
-
-
-def _not_null_column(expr: Any) -> str | None:
-    """Return the column of ``col IS NOT NULL``, the check that proves NOT NULL."""
-    if isinstance(expr, ast.NullTest) and expr.nulltesttype == NullTestType.IS_NOT_NULL:
-        fields = getattr(expr.arg, "fields", None) or ()
-        return str(fields[-1].sval) if fields else None
-    return None
 
 
 def _foreign(table: str, c: Any, found: StatementFacts, memory: SchemaMemory) -> None:

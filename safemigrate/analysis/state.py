@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.state import ModelState, ProjectState
+from django.db.models import Q
 
 
 def table_of(model: ModelState) -> str:
@@ -22,12 +23,8 @@ def knows(state: ProjectState, table: str, column: str | None = None) -> bool:
     for model in state.models.values():
         if table_of(model) != table:
             continue
-        if column is None:
+        if column is None or any(_column(model, name) == column for name in model.fields):
             return True
-        for name, field in model.fields.items():
-            attname = f"{name}_id" if field.many_to_one or field.one_to_one else name
-            if (field.db_column or attname) == column:
-                return True
     return False
 
 
@@ -60,19 +57,76 @@ def column_resolver(
         for model in state.models.values():
             if table_of(model) != table:
                 continue
-            for name, field in model.fields.items():
-                attname = f"{name}_id" if field.many_to_one or field.one_to_one else name
-                if (field.db_column or attname) == column:
-                    return _db_type(field, connection)
+            for name in model.fields:
+                if _column(model, name) == column:
+                    return _db_type(state, model, name, connection)
         return None
 
     return resolve
 
 
-def _db_type(field: object, connection: BaseDatabaseWrapper) -> str | None:
-    # Relation fields need their target model to know their type; state fields are unbound.
+def reference_resolver(state: ProjectState) -> Callable[[str, str], str | None]:
+    """Return a lookup of the table a foreign key column references, by table and column."""
+
+    def resolve(table: str, column: str) -> str | None:
+        for model in state.models.values():
+            if table_of(model) != table:
+                continue
+            for name, field in model.fields.items():
+                if _column(model, name) == column and (field.many_to_one or field.one_to_one):
+                    target = state.apps.get_model(model.app_label, model.name)._meta.get_field(name)
+                    return str(target.related_model._meta.db_table)
+        return None
+
+    return resolve
+
+
+def _db_type(
+    state: ProjectState, model: ModelState, name: str, connection: BaseDatabaseWrapper
+) -> str | None:
+    field = model.fields[name]
     try:
-        db_type = field.db_type(connection)  # type: ignore[attr-defined]
-    except (AttributeError, TypeError, ValueError):
+        if field.is_relation:
+            # A relation's type is its target's: only the rendered model knows the target.
+            field = state.apps.get_model(model.app_label, model.name)._meta.get_field(name)
+        db_type = field.db_parameters(connection)["type"]
+    except (AttributeError, LookupError, TypeError, ValueError):
         return None
     return str(db_type) if db_type else None
+
+
+def not_null_by_checks(state: ProjectState, table: str) -> set[str]:
+    """Return the columns of ``table`` that a check constraint in ``state`` proves NOT NULL.
+
+    Django applies a ``CheckConstraint`` validated; its condition proves a column NOT NULL
+    when it is ``Q(column__isnull=False)``, alone or ANDed with other terms.
+    """
+    proven: set[str] = set()
+    for model in state.models.values():
+        if table_of(model) != table:
+            continue
+        for constraint in model.options.get("constraints", ()):
+            condition = getattr(constraint, "condition", None) or getattr(constraint, "check", None)
+            if isinstance(condition, Q):
+                proven |= {_column(model, name) for name in _not_null_fields(condition)}
+    return proven
+
+
+def _not_null_fields(condition: Q) -> set[str]:
+    if condition.negated or (condition.connector != Q.AND and len(condition.children) > 1):
+        return set()
+    found: set[str] = set()
+    for child in condition.children:
+        if isinstance(child, Q):
+            found |= _not_null_fields(child)
+        elif isinstance(child, tuple) and child[0].endswith("__isnull") and child[1] is False:
+            found.add(child[0].removesuffix("__isnull"))
+    return found
+
+
+def _column(model: ModelState, name: str) -> str:
+    field = model.fields.get(name)
+    if field is None:
+        return name
+    attname = f"{name}_id" if field.many_to_one or field.one_to_one else name
+    return str(field.db_column or attname)

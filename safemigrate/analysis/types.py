@@ -1,9 +1,10 @@
 """Which column type changes PostgreSQL makes without rewriting the table.
 
-ALTER COLUMN ... TYPE skips the rewrite when the new type is binary-compatible with the old
-and no value can fail the new type's limits: a longer (or no) varchar limit, varchar to
-text, a numeric with more precision and the same scale. Everything else rewrites the table
-and rebuilds its indexes.
+ALTER COLUMN ... TYPE skips the rewrite when the type does not change at all (Django emits
+such a statement for an ``AlterField`` that changes only, say, ``db_comment``), or when the
+new type is binary-compatible with the old and no value can fail the new type's limits: a
+longer (or no) varchar limit, varchar to text, a numeric with more precision and the same
+scale. Everything else rewrites the table and rebuilds its indexes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def type_sql(type_node: Any) -> str:
     return str(RawStream()(type_node))
 
 
+def _arrays(type_node: Any) -> int:
+    return len(type_node.arrayBounds or ())
+
+
 def _modifiers(type_node: Any) -> tuple[int, ...]:
     return tuple(int(mod.val.ival) for mod in type_node.typmods or () if hasattr(mod, "val"))
 
@@ -59,9 +64,11 @@ def is_safe_type_change(old_sql: str, new: Any) -> bool:
     if old is None:
         return False
     names = (type_name(old), type_name(new))
+    before, after = _modifiers(old), _modifiers(new)
+    if names[0] == names[1] and before == after and _arrays(old) == _arrays(new):
+        return True  # the same type: PostgreSQL changes nothing on disk
     if names not in _COMPATIBLE:
         return False
-    before, after = _modifiers(old), _modifiers(new)
     if not after:
         return True
     if not before or len(before) != len(after):

@@ -15,19 +15,32 @@ from typing import Any, ClassVar
 
 from safemigrate.conf.analysis import AnalysisSettings
 from safemigrate.conf.backfill import BackfillSettings
+from safemigrate.conf.deploy import DeploySettings
 from safemigrate.conf.guard import GuardSettings, TablePolicy
 from safemigrate.conf.operations import OperationSettings
 from safemigrate.conf.review import ReviewSettings
 from safemigrate.conf.values import parse_count, parse_duration, user_settings
 
-GROUPS = (GuardSettings, AnalysisSettings, ReviewSettings, BackfillSettings, OperationSettings)
+GROUPS = (
+    GuardSettings,
+    AnalysisSettings,
+    ReviewSettings,
+    BackfillSettings,
+    OperationSettings,
+    DeploySettings,
+)
 
 #: Every setting with its default, in the order the docs list them.
 DEFAULTS: dict[str, Any] = {key: value for group in GROUPS for key, value in group.DEFAULTS.items()}
 
 
 class Settings(
-    GuardSettings, AnalysisSettings, ReviewSettings, BackfillSettings, OperationSettings
+    GuardSettings,
+    AnalysisSettings,
+    ReviewSettings,
+    BackfillSettings,
+    OperationSettings,
+    DeploySettings,
 ):
     """All of safemigrate's settings, one property each."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ProjectState
 
 from safemigrate.models import Direction
@@ -16,8 +17,27 @@ if TYPE_CHECKING:
     from safemigrate.guard.run import GuardedRun
 
 
+Plan = list[tuple[Migration, bool]]
+
+
+class PlanPolicy(Protocol):
+    """What a run may do to ``migrate``'s plan, known to the guard only by this shape.
+
+    ``safemigrate.deploy.policy`` provides it (deploy phases and the live-process gate);
+    the guard does not import it.
+    """
+
+    def plan(
+        self, plan: Plan, targets: Sequence[tuple[str, str | None]], graph: MigrationGraph
+    ) -> Plan:
+        """Return what to apply of the plan ``migrate`` worked out for ``targets``."""
+
+    def before_apply(self, migration: Migration) -> None:
+        """Return when ``migration`` may be applied, or raise why it may not."""
+
+
 class GuardedExecutor(MigrationExecutor):
-    """Apply and unapply migrations through ``GuardedRun.migrate_one``."""
+    """Apply and unapply migrations through ``GuardedRun.migrate_one``, as ``policy`` allows."""
 
     def __init__(
         self,
@@ -25,9 +45,23 @@ class GuardedExecutor(MigrationExecutor):
         progress_callback: Callable[..., Any] | None = None,
         *,
         run: GuardedRun,
+        policy: PlanPolicy | None = None,
     ) -> None:
         super().__init__(connection, progress_callback)
         self.guarded_run = run
+        self.policy = policy
+
+    def migration_plan(
+        self,
+        targets: Sequence[tuple[str, str | None]] | set[tuple[str, str]],
+        clean_start: bool = False,
+    ) -> Plan:
+        """``migrate``'s plan, as the policy allows; the clean-start plan ``migrate()`` builds
+        its project states from stays whole."""
+        plan: Plan = super().migration_plan(targets, clean_start)
+        if self.policy is None or clean_start:
+            return plan
+        return self.policy.plan(plan, list(targets), self.loader.graph)
 
     def apply_migration(
         self,
@@ -36,6 +70,8 @@ class GuardedExecutor(MigrationExecutor):
         fake: bool = False,
         fake_initial: bool = False,
     ) -> ProjectState:
+        if self.policy is not None and not fake:
+            self.policy.before_apply(migration)
         apply = super().apply_migration
         return self.guarded_run.migrate_one(
             migration,

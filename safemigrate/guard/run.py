@@ -40,6 +40,7 @@ RECORDED_OPTIONS = (
     "lock_timeout_max",
     "statement_timeout",
     "retries",
+    "phase",
     "verbosity",
 )
 _GIT_REVISION_ENV = ("SAFEMIGRATE_GIT_REVISION", "GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT")

@@ -9,6 +9,7 @@ from django.core.management.base import CommandParser
 
 from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
 from safemigrate.backfill.control import BACKFILL_ACTIONS
+from safemigrate.deploy.policy import PHASES
 from safemigrate.exceptions import ConfigurationError
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 
@@ -109,6 +110,13 @@ def add_arguments(parser: CommandParser) -> None:
         metavar="errors|all",
         help="Refuse migrations without an approved review: all of them (the default) or "
         "those with error findings (default: SAFEMIGRATE['REQUIRE_APPROVAL']).",
+    )
+    group.add_argument(
+        "--phase",
+        choices=PHASES,
+        help="pre: apply only what is safe while the old code still runs, up to the first "
+        "post-deploy migration of each app; post: the rest, once the old code is gone "
+        "(default: everything, post-deploy migrations waiting for the old code to be gone).",
     )
     group.add_argument(
         "--allow-unsafe",

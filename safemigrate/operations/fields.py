@@ -16,6 +16,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import Field
 
+from safemigrate.declarations import Phase
 from safemigrate.operations.base import execute, probe, quote
 from safemigrate.operations.constraints import set_not_null
 from safemigrate.postgres import catalog
@@ -83,6 +84,8 @@ class RemoveFieldFromDatabase(Operation):
 
     #: A rerun after a crash finishes the job: it looks at the catalog before each step.
     idempotent = True
+    #: Old code still uses the column this drops: it runs only once the old code is gone.
+    deploy_phase = Phase.POST_DEPLOY
 
     def __init__(self, model_name: str, name: str, field: Field[Any, Any]) -> None:
         self.model_name = model_name

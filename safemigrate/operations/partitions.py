@@ -19,6 +19,7 @@ from django.db.migrations.operations import AddIndex
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from safemigrate.declarations import Phase
 from safemigrate.operations.base import (
     checkpoint,
     ensure_not_in_transaction,
@@ -126,6 +127,9 @@ class DetachPartitionConcurrently(Operation):
 
     #: A rerun after a crash finishes the job: it looks at the catalog before each step.
     idempotent = True
+    #: Old code still reads and writes the partition's rows through the parent: it runs
+    #: only once the old code is gone.
+    deploy_phase = Phase.POST_DEPLOY
     atomic = False
 
     def __init__(self, table: str, partition: str, bound: str = "") -> None:

@@ -15,6 +15,7 @@ from django.db.migrations.operations import DeleteModel
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from safemigrate.declarations import Phase
 from safemigrate.operations.base import execute, quote
 
 
@@ -65,6 +66,8 @@ class DeleteModelFromDatabase(Operation):
 
     #: A rerun after a crash finishes the job: ``DROP TABLE IF EXISTS``.
     idempotent = True
+    #: Old code still uses the table this drops: it runs only once the old code is gone.
+    deploy_phase = Phase.POST_DEPLOY
     reversible = False
 
     def __init__(self, table: str) -> None:

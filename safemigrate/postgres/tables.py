@@ -47,20 +47,28 @@ EXACT_COUNT_MAX_BYTES = 8 * 1024 * 1024
 
 @dataclass(frozen=True)
 class TableStats:
-    """A table's size as the catalog knows it; ``rows`` is the planner's estimate."""
+    """A table's size as the catalog knows it: what the runbook shows and the analysis weighs.
+
+    ``rows`` is the planner's estimate, or an exact count (``counted``) for a small table
+    never vacuumed or analysed. The analysis lowers a finding's severity only on the
+    server's own statistics: a table nobody analysed is a development database's, and its
+    handful of rows says nothing of production's.
+    """
 
     name: str
     exists: bool
     rows: int | None = None
     size_bytes: int | None = None
+    counted: bool = False
+
+    @property
+    def known_rows(self) -> int | None:
+        """The rows as the server's statistics have them (``None`` for a mere count)."""
+        return None if self.counted else self.rows
 
 
-def table_stats(cursor: Any, name: str, *, count_small: bool = True) -> TableStats:
-    """Return rows (estimated, or counted when small and never analysed) and total size.
-
-    ``count_small=False`` leaves a never-analysed table's rows unknown, as the analysis wants:
-    it lowers a finding's severity only on statistics the server itself keeps.
-    """
+def table_stats(cursor: Any, name: str) -> TableStats:
+    """Return rows (estimated, or counted when small and never analysed) and total size."""
     cursor.execute(
         "SELECT c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c "
         "WHERE c.oid = to_regclass(%s)",
@@ -70,11 +78,22 @@ def table_stats(cursor: Any, name: str, *, count_small: bool = True) -> TableSta
     if row is None:
         return TableStats(name, exists=False)
     rows, size = int(row[0]), int(row[1])
-    if rows < 0 and count_small and size <= EXACT_COUNT_MAX_BYTES:
+    if rows < 0 and size <= EXACT_COUNT_MAX_BYTES:
         # reltuples is -1 until the first VACUUM or ANALYZE; a small table is cheap to count.
         cursor.execute(f"SELECT count(*) FROM {quote_relation(name)}")
-        rows = int(cursor.fetchone()[0])
+        count = int(cursor.fetchone()[0])
+        return TableStats(name, exists=True, rows=count, size_bytes=size, counted=True)
     return TableStats(name, exists=True, rows=rows if rows >= 0 else None, size_bytes=size)
+
+
+def validated_checks(cursor: Any, table: str) -> list[str]:
+    """Return the expressions of the table's validated CHECK constraints, as SQL."""
+    cursor.execute(
+        "SELECT pg_get_expr(conbin, conrelid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'c' AND convalidated",
+        [quote_relation(table)],
+    )
+    return [str(expression) for (expression,) in cursor.fetchall()]
 
 
 def quote_relation(name: str) -> str:

@@ -1,26 +1,37 @@
-"""The approval gate: refuse to apply migrations that nobody with the permission approved.
+"""The checks before a run: the approval gate, then the analysis, on one judged plan.
 
-It runs before the run lock is taken or anything is applied. Only forward migrations are
-gated: a rollback must never wait for a review. safemigrate's own migrations are exempt,
-because they create the tables approvals are stored in; and so is a database without those
-tables (a first install), where nobody could have approved anything, nor log in to do so.
+They run before the run lock is taken or anything is applied. The plan is judged once
+(``analyse_before_run``) and both read it: the gate refuses what nobody approved, the
+analysis what is unsafe. Only forward migrations are gated: a rollback must never wait for
+a review. safemigrate's own migrations are exempt, because they create the tables approvals
+are stored in; and so is a database without those tables (a first install), where nobody
+could have approved anything, nor log in to do so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.urls import NoReverseMatch, reverse
 
+from safemigrate.analysis.lint import analyse_before_run, refuse_unsafe, selection_from
+from safemigrate.analysis.plan import PlanItem, build_plan
+from safemigrate.analysis.report import AnalysisReport
+from safemigrate.conf import conf
 from safemigrate.exceptions import ApprovalRequired
 from safemigrate.models import Review
 from safemigrate.postgres.tables import relation_exists
-from safemigrate.review.inspection import fingerprint, inspect_plan
-from safemigrate.review.plan import PlanStep, pending_plan
+from safemigrate.review.inspection import fingerprint
 from safemigrate.review.reviews import approval_state
 
 FALLBACK_URL = "/admin/safemigrate/review/pending/"
+
+FIRST_INSTALL = (
+    "safemigrate: the approval gate is on, but this database has no review table yet (a "
+    "first install): nothing could have been approved, so nothing is gated."
+)
 
 
 def pending_url() -> str:
@@ -31,28 +42,45 @@ def pending_url() -> str:
         return FALLBACK_URL
 
 
+def check_before_run(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> str:
+    """Refuse the run if the gate or the analysis says so; return a notice to show, or ``""``.
+
+    Nothing is checked for ``--fake``. ``--allow-unsafe`` skips the analysis's refusal, not
+    the gate (which, in ``"errors"`` mode, still reads the analysis's findings).
+    """
+    if options.get("fake"):
+        return ""
+    mode = options.get("require_approval") or conf.require_approval
+    notices = []
+    if mode and not _has_review_table(connection):
+        mode, notices = "", [FIRST_INSTALL]
+    refuse = not options.get("allow_unsafe")
+    report = analyse_before_run(connection, options) if refuse or mode == "errors" else None
+    if mode:
+        items = report.items if report else build_plan(connection, selection_from(options))[1]
+        check_gate(connection, mode, items, report)
+    if report is not None:
+        notices.append(report.warning)
+        if refuse:
+            refuse_unsafe(report)
+    return "\n".join(notice for notice in notices if notice)
+
+
 def check_gate(
     connection: BaseDatabaseWrapper,
     mode: str,
-    app_label: str | None = None,
-    migration_name: str | None = None,
-) -> str:
+    items: Sequence[PlanItem],
+    report: AnalysisReport | None = None,
+) -> None:
     """Raise ``ApprovalRequired`` naming every gated migration that is not approved.
 
-    Return a notice to show when the gate could not apply (a first install), else ``""``.
+    In ``"errors"`` mode only migrations the judged ``report`` finds errors in are gated.
     """
-    with connection.cursor() as cursor:
-        if not relation_exists(cursor, Review._meta.db_table):
-            return (
-                "safemigrate: the approval gate is on, but this database has no review table "
-                "yet (a first install): nothing could have been approved, so nothing is gated."
-            )
-    executor, steps = pending_plan(connection, app_label, migration_name)
-    gated = [s for s in steps if not s.backwards and s.migration.app_label != "safemigrate"]
-    if mode == "errors" and gated:
-        info = inspect_plan(connection, executor, gated, app_label, migration_name)
-        errors = {m.step.key for m in info.migrations if m.has_errors}
-        gated = [s for s in gated if s.key in errors]
+    gated = [i for i in items if not i.backwards and i.migration.app_label != "safemigrate"]
+    if mode == "errors":
+        judged = report.migrations if report else []
+        errors = {(m.app_label, m.name) for m in judged if m.blocking}
+        gated = [item for item in gated if item.key in errors]
     refused = _unapproved(connection, gated)
     if refused:
         lines = "\n".join(f"  {label}: {state}" for label, state in refused)
@@ -61,23 +89,27 @@ def check_gate(
             f"are not approved:\n{lines}\nReview and approve them in the admin at "
             f"{pending_url()} (needs the safemigrate.approve permission), then run again."
         )
-    return ""
+
+
+def _has_review_table(connection: BaseDatabaseWrapper) -> bool:
+    with connection.cursor() as cursor:
+        return relation_exists(cursor, Review._meta.db_table)
 
 
 def _unapproved(
-    connection: BaseDatabaseWrapper, steps: Sequence[PlanStep]
+    connection: BaseDatabaseWrapper, items: Sequence[PlanItem]
 ) -> list[tuple[str, str]]:
-    if not steps:
+    if not items:
         return []
     reviews = {
         (review.app_label, review.name): review
         for review in Review.objects.using(connection.alias).filter(
-            app_label__in={s.key[0] for s in steps}, name__in={s.key[1] for s in steps}
+            app_label__in={i.key[0] for i in items}, name__in={i.key[1] for i in items}
         )
     }
     refused = []
-    for step in steps:
-        state = approval_state(reviews.get(step.key), fingerprint(step.migration))
+    for item in items:
+        state = approval_state(reviews.get(item.key), fingerprint(item.migration))
         if state != "approved":
-            refused.append((step.label, state))
+            refused.append((item.label, state))
     return refused

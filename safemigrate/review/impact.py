@@ -1,135 +1,58 @@
-"""What an operation does to the running application: its phase, whether it breaks code
-that still uses the old schema, and roughly how long it holds the table.
+"""What an operation does to the running application: its expand/contract phase, and
+whether it breaks code that still uses the old schema.
 
-These are rules as data: patterns over the SQL the schema editor renders, checked in order.
-The duration is a rough order of magnitude from the table's size and what the statement
-must do to it (nothing, scan it, or rewrite it); it is not a promise.
+The phase is the operation's role in ``deploy.phases`` (and, for RunSQL, whether its
+statements change schema); the breakage is read from the analysis's facts in the judged plan,
+so a type "change" to the same type or a column the code already forgot breaks nothing.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from django.db.migrations.operations.base import Operation
 
-from safemigrate.postgres.statements import StatementInfo
+from safemigrate.analysis.report import StatementReport
+from safemigrate.analysis.sqlfacts import Fact
+from safemigrate.deploy.phases import role_of
 
-_MB = 1024 * 1024
-
-#: (pattern on the SQL, MB per second the server gets through, what it does to the table)
-SQL_COSTS: tuple[tuple[re.Pattern[str], int, str], ...] = (
-    (re.compile(r"\bCREATE\s+(UNIQUE\s+)?INDEX\b", re.I), 50, "builds an index"),
-    (re.compile(r"\bALTER\s+COLUMN\s+\S+\s+(SET\s+DATA\s+)?TYPE\b", re.I), 30, "rewrites"),
-    (re.compile(r"\bSET\s+NOT\s+NULL\b", re.I), 200, "scans"),
-    (re.compile(r"\bADD\s+CONSTRAINT\b(?!.*\bNOT\s+VALID\b)", re.I | re.S), 100, "checks rows"),
-    (re.compile(r"\bVALIDATE\s+CONSTRAINT\b", re.I), 100, "checks rows"),
-    (re.compile(r"^\s*(UPDATE|DELETE|INSERT)\b", re.I), 20, "writes rows"),
-)
-
-#: Operation classes by phase of the expand/contract pattern.
-PHASES: dict[str, frozenset[str]] = {
-    "expand": frozenset(
-        {
-            "CreateModel",
-            "AddField",
-            "AddIndex",
-            "AddConstraint",
-            "AddIndexConcurrently",
-            "AddConstraintNotValid",
-            "CreateExtension",
-            "ValidateConstraint",
-            # safemigrate.operations
-            "AddFieldSafely",
-            "AddUniqueConstraintConcurrently",
-            "AddIndexToPartitionedTable",
-        }
-    ),
-    "contract": frozenset(
-        {
-            "DeleteModel",
-            "RemoveField",
-            "RemoveIndex",
-            "RemoveConstraint",
-            "RemoveIndexConcurrently",
-            # safemigrate.operations
-            "RemoveFieldFromState",
-            "SafeRemoveField",
-            "RemoveFieldFromDatabase",
-            "DeleteModelFromState",
-            "SafeDeleteModel",
-            "DeleteModelFromDatabase",
-            "DetachPartitionConcurrently",
-        }
-    ),
-    "data": frozenset({"RunPython"}),
-}
-
-#: Operation classes that break code still using the old schema, and why.
+#: Facts that break code still using the old schema, and why.
 BREAKING: dict[str, str] = {
-    "RemoveField": "drops a column: code still reading or writing it fails, and its data is lost",
-    "DeleteModel": "drops a table: code still using it fails, and its data is lost",
-    "RenameField": "renames a column: code using the old name fails until it is deployed",
-    "RenameModel": "renames a table: code using the old name fails until it is deployed",
-    "AlterModelTable": "renames a table: code using the old name fails until it is deployed",
+    "drop_column": "drops column {detail} of {table}: code still using it fails, and its data "
+    "is lost",
+    "drop_table": "drops table {table}: code still using it fails, and its data is lost",
+    "rename_column": "renames column {detail} of {table}: code using the old name fails until "
+    "it is deployed",
+    "rename_table": "renames table {table}: code using the old name fails until it is deployed",
+    "alter_column_type": "changes the type of column {detail} of {table}: a rewrite, and code "
+    "may break",
 }
 
-#: (pattern on the SQL, why it breaks code that still uses the old schema), checked in order.
-SQL_BREAKING: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"\bALTER\s+COLUMN\s+(\S+)\s+(SET\s+DATA\s+)?TYPE\b", re.I),
-        "changes the type of column {0}: a rewrite, and code may break",
-    ),
-    (re.compile(r"\bDROP\s+COLUMN\s+(\S+)", re.I), "drops column {0}: its data is lost"),
-    (re.compile(r"^\s*DROP\s+TABLE\s+(\S+)", re.I), "drops table {0}: its data is lost"),
-    (re.compile(r"\bRENAME\s+COLUMN\s+(\S+)", re.I), "renames column {0}"),
-    (re.compile(r"^\s*ALTER\s+TABLE\s+(\S+)\s+RENAME\s+TO\b", re.I), "renames table {0}"),
-)
 
+def phase(operation: Operation, statements: Sequence[StatementReport]) -> str:
+    """Return ``expand``, ``contract``, ``data`` or ``change`` (everything else).
 
-def phase(operation: Operation, statements: Sequence[StatementInfo]) -> str:
-    """Return ``expand``, ``contract``, ``data`` or ``change`` (everything else)."""
-    name = type(operation).__name__
-    for label, kinds in PHASES.items():
-        if name in kinds:
-            return label
-    if name == "RunSQL" and statements and not any(s.is_ddl for s in statements):
-        return "data"
-    return "change"
-
-
-def breaking(operation: Operation, sql: Sequence[str], backwards: bool = False) -> str:
-    """Return why the operation breaks running code (drop, rename, type change), or ``""``.
-
-    Unapplying is judged by its SQL alone: unapplying ``AddField`` drops a column.
+    The role of each operation class is ``deploy.phases.ROLES``, the same table that says
+    which steps wait for the old code to be gone; a ``RunSQL`` that changes no schema is data.
     """
-    name = type(operation).__name__
-    if name in BREAKING and not backwards:
-        return BREAKING[name]
-    for text in sql:
-        for pattern, why in SQL_BREAKING:
-            if match := pattern.search(text):
-                return why.format(match.group(1))
+    kind = role_of(operation).kind
+    if kind == "change" and type(operation).__name__ == "RunSQL":
+        return "data" if statements and not any(s.ddl for s in statements) else kind
+    return kind
+
+
+def breaking(facts: Sequence[Fact]) -> str:
+    """Return why the operation breaks running code (drop, rename, type change), or ``""``."""
+    for fact in facts:
+        if fact.kind in BREAKING:
+            return BREAKING[fact.kind].format(table=fact.table, detail=fact.detail)
     return ""
-
-
-def estimate_ms(statements: Sequence[tuple[str, int]]) -> int:
-    """Return a rough duration of ``(sql, size of the table it works on)`` pairs: 0 for
-    catalog-only changes, else each statement's table size over the speed of its kind of work.
-    """
-    total = 0.0
-    for text, table_bytes in statements:
-        for pattern, mb_per_s, _ in SQL_COSTS:
-            if pattern.search(text):
-                total += table_bytes / (mb_per_s * _MB) * 1000
-                break
-    return int(total)
 
 
 def format_ms(value: int | None, runs_python: bool = False) -> str:
     """Return ``"< 1 s"``, ``"12 s"`` or ``"3 min"``, plus a note when Python code runs too."""
     if value is None:
-        return "unknown (runs Python code)"
+        return "unknown (runs Python code)" if runs_python else "unknown (table size unknown)"
     if value < 1000:
         text = "< 1 s"
     elif value < 120_000:

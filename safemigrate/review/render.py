@@ -71,6 +71,8 @@ def _migrations(book: dict[str, Any]) -> list[str]:
         lines += [
             f"### {_md(m['label'])} ({m['direction']})",
             "",
+            f"Deploy phase: {_phase(m)}.",
+            "",
             f"Atomic: {'yes' if m['atomic'] else 'no'}; estimated: {m['estimated']}; "
             f"rollback target: `{m['rollback_to']}`.",
             "",
@@ -89,6 +91,14 @@ def _migrations(book: dict[str, Any]) -> list[str]:
         sql = [text for op in m["operations"] for text in op["sql"]]
         lines += ["", "```sql", *(sql or ["-- no SQL (Python code or state only)"]), "```", ""]
     return lines
+
+
+def _phase(m: dict[str, Any]) -> str:
+    """Say when the migration may run, and why, for the operator of a deploy."""
+    if m["deploy_phase"] == "rollback":
+        return "rollback (never held back)"
+    label = str(m["deploy_phase"]).replace("_", "-")
+    return f"**{label}** ({_md(m['deploy_phase_source'])})"
 
 
 def _breaking(book: dict[str, Any]) -> list[str]:

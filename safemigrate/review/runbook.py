@@ -14,11 +14,12 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from safemigrate.analysis.report import Finding
+from safemigrate.analysis.rules import get_rule
 from safemigrate.conf import conf
 from safemigrate.conf.checklist import ChecklistItem
 from safemigrate.review.impact import format_bytes, format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
-from safemigrate.review.plan import pending_plan
 from safemigrate.review.storm import storm_stall
 
 CHECKLIST_SECTIONS = ("Planning", "Development", "Testing", "Deployment")
@@ -30,8 +31,7 @@ def build_runbook(
     migration_name: str | None = None,
 ) -> dict[str, Any]:
     """Return the runbook of the plan ``safemigrate [app_label] [migration_name]`` would run."""
-    executor, steps = pending_plan(connection, app_label, migration_name)
-    info = inspect_plan(connection, executor, steps, app_label, migration_name)
+    info = inspect_plan(connection, app_label, migration_name)
     return runbook_from(info, connection, conf.checklist)
 
 
@@ -81,10 +81,13 @@ def _table(stats: Any) -> dict[str, Any]:
 
 def _migration(m: MigrationInfo) -> dict[str, Any]:
     return {
-        "app_label": m.step.migration.app_label,
-        "name": m.step.migration.name,
-        "label": m.step.label,
-        "direction": "backwards" if m.step.backwards else "forwards",
+        "app_label": m.item.migration.app_label,
+        "name": m.item.migration.name,
+        "label": m.item.label,
+        "direction": "backwards" if m.item.backwards else "forwards",
+        # A rollback runs whenever it is asked for: phases never hold one back.
+        "deploy_phase": "rollback" if m.item.backwards else m.deploy_phase.phase.value,
+        "deploy_phase_source": "" if m.item.backwards else m.deploy_phase.source,
         "atomic": m.atomic,
         "fingerprint": m.fingerprint,
         "estimated_ms": m.estimated_ms,
@@ -103,8 +106,8 @@ def _migration(m: MigrationInfo) -> dict[str, Any]:
                 "reversible": op.reversible,
                 "breaking": op.breaking,
                 "estimated_ms": op.estimated_ms,
-                "estimated": format_ms(op.estimated_ms),
-                "findings": [vars(f) for f in op.findings],
+                "estimated": format_ms(op.estimated_ms, op.python),
+                "findings": [_finding(f) for f in op.findings],
                 "sql": op.sql,
             }
             for op in m.operations
@@ -112,9 +115,19 @@ def _migration(m: MigrationInfo) -> dict[str, Any]:
     }
 
 
+def _finding(finding: Finding) -> dict[str, str]:
+    """A finding as reviewers read it: an acknowledged error counts as a warning."""
+    return {
+        "rule": finding.rule_id,
+        "level": "warning" if finding.acknowledged else finding.severity.label,
+        "message": finding.message,
+        "hint": get_rule(finding.rule_id).safe,
+    }
+
+
 def _breaking(migrations: Sequence[MigrationInfo]) -> list[dict[str, str]]:
     return [
-        {"migration": m.step.label, "operation": op.description, "why": op.breaking}
+        {"migration": m.item.label, "operation": op.description, "why": op.breaking}
         for m in migrations
         for op in m.operations
         if op.breaking
@@ -126,9 +139,9 @@ def _irreversible(migrations: Sequence[MigrationInfo]) -> list[dict[str, str]]:
     is itself a rollback, this very plan) fails with ``IrreversibleError``."""
     return [
         {
-            "migration": m.step.label,
+            "migration": m.item.label,
             "operation": op.description,
-            "why": _why_irreversible(op.kind, m.step.backwards),
+            "why": _why_irreversible(op.kind, m.item.backwards),
         }
         for m in migrations
         for op in m.operations
@@ -154,7 +167,7 @@ def rollback_commands(migrations: Sequence[MigrationInfo], alias: str) -> list[s
     """
     first: dict[str, MigrationInfo] = {}
     for m in migrations:
-        first.setdefault(m.step.migration.app_label, m)
+        first.setdefault(m.item.migration.app_label, m)
     database = "" if alias == "default" else f" --database {shlex.quote(alias)}"
     return [
         f"python manage.py safemigrate {shlex.quote(app)} {shlex.quote(m.rollback_to)}{database}"
@@ -198,7 +211,7 @@ def _summary(info: PlanInfo, book: dict[str, Any]) -> dict[str, Any]:
         "breaking_changes": len(book["breaking_changes"]),
         "irreversible": len(book["irreversible"]),
         "findings": sum(len(op.findings) for op in ops),
-        "errors": sum(1 for op in ops for f in op.findings if f.level == "error"),
+        "errors": sum(1 for op in ops for f in op.findings if f.blocking),
     }
 
 

@@ -264,3 +264,17 @@ def test_run_list_names_the_first_migrations_only(db):
     content = login(*HISTORY_PERMS).get("/admin/safemigrate/run/").content.decode()
     assert "shop.0002_x and 2 more" in content
     assert "shop.0003_x" not in content
+
+
+def test_pending_page_shows_each_migrations_deploy_phase(scenario):
+    scenario("phases")
+    client = login(*REVIEW_PERMS)
+    pending = client.get("/admin/safemigrate/review/pending/").content.decode()
+    rows = pending.split('id="pending-migrations"')[1].split("</table>")[0]
+    assert '<td class="sm-phase-pre-deploy" title="inferred: nothing in it breaks' in rows
+    assert (
+        '<td class="sm-phase-post-deploy" title="inferred: Drop column of removed field legacy'
+        in rows
+    )
+    assert rows.count("post-deploy</td>") == 1
+    assert "Deploy phase: <strong>post-deploy</strong>" in pending  # the runbook's

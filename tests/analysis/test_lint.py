@@ -288,12 +288,28 @@ def test_a_broken_analysis_names_the_escape_hatch(unsafe, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("cannot render")
 
-    monkeypatch.setattr("safemigrate.analysis.lint.run_analysis", broken)
+    monkeypatch.setattr("safemigrate.analysis.lint.judge", broken)
     with pytest.raises(CommandError) as raised:
         run_safemigrate("scenarioapp")
     assert raised.value.returncode == ExitCode.REFUSED
     assert "RuntimeError: cannot render" in str(raised.value)
     assert "--allow-unsafe" in str(raised.value)
+    code, message = lint("scenarioapp")
+    assert code == 1
+    assert "could not analyse the plan: RuntimeError: cannot render" in message
+
+
+def test_a_broken_analysis_never_refuses_a_rollback(unsafe, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot render")
+
+    monkeypatch.setattr("safemigrate.analysis.lint.judge", broken)
+    output = run_safemigrate("scenarioapp", "zero", verbosity=0)
+    assert "could not analyse this rollback (RuntimeError: cannot render)" in output.err
+    assert "a rollback is never refused" in output.err
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('scenarioapp_item')")
+        assert cursor.fetchone() == (None,)
 
 
 def test_lint_judges_how_a_forward_migration_would_be_rolled_back(scenario):
@@ -311,3 +327,21 @@ def test_lint_judges_how_a_forward_migration_would_be_rolled_back(scenario):
     text = run_safemigrate("scenarioapp", lint=True).out
     assert "rolling it back:" in text
     assert "SM107" in text.split("rolling it back:")[1]
+
+
+def test_set_not_null_proven_by_a_validated_check_in_the_live_catalog(scenario):
+    scenario("notnull")
+    run_safemigrate("scenarioapp", "0002", verbosity=0)
+    report = _json("scenarioapp")
+    (operation,) = report["migrations"][0]["operations"]
+    assert "SET NOT NULL" in operation["statements"][0]["sql"]
+    assert operation["findings"] == [], "the validated check already proves it: no scan"
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE scenarioapp_item DROP CONSTRAINT item_note_nn")
+        cursor.execute(
+            "ALTER TABLE scenarioapp_item ADD CONSTRAINT item_note_nn "
+            "CHECK (note IS NOT NULL) NOT VALID"
+        )
+    report = _json("scenarioapp")
+    findings = report["migrations"][0]["operations"][0]["findings"]
+    assert [f["rule"] for f in findings] == ["SM103"], "a NOT VALID check proves nothing"

@@ -31,4 +31,4 @@ FIELD = models.IntegerField(null=True)
     ids=lambda value: type(value).__name__ if not isinstance(value, str) else value,
 )
 def test_phase(operation: object, expected: str) -> None:
-    assert phase(operation, []) == expected  # type: ignore[arg-type]
+    assert phase(operation, []) == expected

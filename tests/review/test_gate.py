@@ -11,7 +11,6 @@ from safemigrate.checks import check_settings
 from safemigrate.exceptions import ExitCode
 from safemigrate.models import Review
 from safemigrate.review import inspection, reviews
-from safemigrate.review.inspection import Finding
 from tests.conftest import columns, run_safemigrate
 
 PENDING_URL = "/admin/safemigrate/review/pending/"
@@ -76,16 +75,26 @@ def test_rollbacks_and_fakes_are_never_gated(basic, settings):
     run_safemigrate("scenarioapp", fake=True, verbosity=0)
 
 
-def test_errors_mode_gates_only_migrations_with_error_findings(basic, monkeypatch):
+def test_errors_mode_gates_only_migrations_with_error_findings(scenario):
+    scenario("unsafe")
     run_safemigrate("scenarioapp", "0001", require_approval="errors", verbosity=0)
+    # 0002 builds an index on an existing table (SM109); 0003's SM104 is acknowledged.
+    message = refused("scenarioapp", require_approval="errors", allow_unsafe=True)
+    assert "scenarioapp.0002_item_name_idx: not reviewed" in message
+    assert "0003" not in message
+    approve("scenarioapp", "0002_item_name_idx")
+    run_safemigrate("scenarioapp", require_approval="errors", allow_unsafe=True, verbosity=0)
+    assert "note" in columns("scenarioapp_item")
 
-    def source(request):
-        return {("scenarioapp", "0002_item_note", 0): [Finding("SM1", "error", "bad")]}
 
-    monkeypatch.setattr(inspection, "FINDINGS_SOURCE", source)
-    assert "0002_item_note" in refused("scenarioapp", require_approval="errors")
-    approve("scenarioapp", "0002_item_note")
+def test_gate_and_analysis_judge_the_plan_once(basic, monkeypatch):
+    from safemigrate.analysis import engine
+
+    calls = []
+    real = engine.collect
+    monkeypatch.setattr(engine, "collect", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     run_safemigrate("scenarioapp", require_approval="errors", verbosity=0)
+    assert [migration.name for migration in calls] == ["0002_item_note"]
 
 
 def test_approving_needs_the_permission(db):

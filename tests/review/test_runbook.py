@@ -8,14 +8,17 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
 from django.db import connection
 
-from safemigrate.review import inspection
-from safemigrate.review.inspection import Finding
+from safemigrate.conf import conf
+from safemigrate.review.inspection import inspect_plan
+from safemigrate.review.render import render
+from safemigrate.review.runbook import runbook_from
 from tests.conftest import run_safemigrate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,9 +147,11 @@ def test_breaking_changes_and_irreversible_steps(review_scenario):
     book = _book()
     (migration,) = book["migrations"]
     breaking = {item["operation"]: item["why"] for item in book["breaking_changes"]}
-    assert "drops a column" in breaking["Remove field legacy from item"]
-    assert "renames a column" in breaking["Rename field name on item to title"]
-    assert "changes the type" in breaking["Alter field price on item"]
+    assert breaking["Remove field legacy from item"].startswith(
+        "drops column legacy of scenarioapp_item"
+    )
+    assert "renames column name" in breaking["Rename field name on item to title"]
+    assert "changes the type of column price" in breaking["Alter field price on item"]
     assert book["irreversible"] == [
         {
             "migration": "scenarioapp.0002_breaking",
@@ -189,17 +194,21 @@ def test_the_worst_stall_a_lock_storm_could_cause_is_stated(review_scenario, set
     assert "Worst stall in a lock storm: 0.6 s behind each attempt" in html
 
 
-def test_findings_come_from_the_pluggable_source(review_scenario, monkeypatch):
-    def source(request):
-        assert request.app_label == "scenarioapp"
-        assert [step.label for step in request.steps] == ["scenarioapp.0002_breaking"]
-        return {("scenarioapp", "0002_breaking", 0): [Finding("SM999", "error", "<b>drop</b>")]}
-
-    monkeypatch.setattr(inspection, "FINDINGS_SOURCE", source)
-    book = _book()
+def test_findings_come_from_the_analysis_and_are_escaped(scenario):
+    scenario("unsafe")
+    run_safemigrate("scenarioapp", "0001", verbosity=0)
+    book = json.loads(run_safemigrate("scenarioapp", runbook=True, format="json").out)
     assert book["summary"]["errors"] == 1
-    assert book["migrations"][0]["operations"][0]["findings"][0]["rule"] == "SM999"
-    html = run_safemigrate("scenarioapp", runbook=True, format="html").out
+    add_index = book["migrations"][0]["operations"][1]
+    assert add_index["findings"][0]["rule"] == "SM109"
+    assert add_index["findings"][0]["level"] == "error"
+    assert "AddIndexConcurrently" in add_index["findings"][0]["hint"]
+    acknowledged = book["migrations"][1]["operations"][0]["findings"][0]
+    assert (acknowledged["rule"], acknowledged["level"]) == ("SM104", "warning")
+    info = inspect_plan(connection, "scenarioapp")
+    finding = info.migrations[0].operations[1].findings[0]
+    info.migrations[0].operations[1].findings[0] = replace(finding, message="<b>drop</b>")
+    html = render(runbook_from(info, connection, conf.checklist), "html")
     assert "&lt;b&gt;drop&lt;/b&gt;" in html
     assert "<b>drop</b>" not in html
 
@@ -231,7 +240,27 @@ def test_runbook_of_a_rollback_says_how_to_reapply_and_what_cannot_be_undone(rev
     assert book["irreversible"][0]["why"] == "RunPython without reverse_code: this plan fails at it"
     breaking = {item["operation"]: item["why"] for item in book["breaking_changes"]}
     assert breaking == {
-        "Rename field name on item to title": 'renames column "title"',
-        "Alter field price on item": 'changes the type of column "price": a rewrite, and code '
-        "may break",
+        "Rename field name on item to title": "renames column title of scenarioapp_item: code "
+        "using the old name fails until it is deployed",
+        "Alter field price on item": "changes the type of column price of scenarioapp_item: a "
+        "rewrite, and code may break",
     }
+
+
+def test_runbook_gives_each_migration_its_deploy_phase(scenario, settings):
+    scenario("phases")
+    book = json.loads(run_safemigrate("--runbook", "--format", "json").out)
+    phases = {m["name"]: (m["deploy_phase"], m["deploy_phase_source"]) for m in book["migrations"]}
+    assert phases["0002_item_note"][0] == "pre_deploy"
+    assert phases["0004_remove_item_legacy_from_database"] == (
+        "post_deploy",
+        "inferred: Drop column of removed field legacy from item: "
+        "RemoveFieldFromDatabase declares it post-deploy",
+    )
+    markdown = run_safemigrate("--runbook").out
+    assert "Deploy phase: **post-deploy** (inferred: Drop column" in markdown
+    run_safemigrate("scenarioapp", "0004")  # no heartbeat in a test run: nothing waits
+    rollback = json.loads(
+        run_safemigrate("--runbook", "--format", "json", "scenarioapp", "0002").out
+    )
+    assert {m["deploy_phase"] for m in rollback["migrations"]} == {"rollback"}

@@ -118,6 +118,24 @@ CODE_RULES: tuple[Rule, ...] = (
         new_table_safe=False,
     ),
     Rule(
+        id="SM131",
+        fact="sql_not_collected",
+        title="The operation's SQL could not be collected; it was judged from the operation alone",
+        severity=_W,
+        lock="unknown: as the operation's own SQL takes",
+        why="To read an operation's SQL without running it, Django's schema editor renders it "
+        "in collect mode; a few operations still ask the database something it cannot answer "
+        "for a state the plan has not reached yet. safemigrate then judges what the operation "
+        "says it does (an index, a dropped column, a type change) and cannot see the rest.",
+        safe="Check the operation's SQL with `manage.py sqlmigrate` on a database at the state "
+        "before the migration; acknowledge with `safemigrate = {'allow': {...}}` once read.",
+        bad='migrations.RenameIndex("tag", new_name="tag_idx", old_fields=("name", "slug"))',
+        good='migrations.RenameIndex("tag", new_name="tag_idx", old_name="tag_name_slug_idx")',
+        pg_versions="all",
+        size_matters=False,
+        new_table_safe=False,
+    ),
+    Rule(
         id="SM119",
         fact="runsql_irreversible",
         title="RunSQL without reverse SQL cannot be rolled back",

@@ -20,10 +20,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
 from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
-from safemigrate.analysis.lint import analyse_before_run, lint_command, refuse_unsafe
+from safemigrate.analysis.lint import lint_command
 from safemigrate.backfill import control, runner
 from safemigrate.compat import migrate_uses_executor
-from safemigrate.conf import conf
+from safemigrate.deploy.policy import DeployPolicy, deploy_policy
 from safemigrate.exceptions import ExitCode, LintFindings, SafemigrateError, exit_code_of
 from safemigrate.guard.executor import GuardedExecutor
 from safemigrate.guard.output import Reporter
@@ -34,7 +34,7 @@ from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
 from safemigrate.models import Status
 from safemigrate.operations.doctor import doctor_command
 from safemigrate.operations.fix import rewrite_migration
-from safemigrate.review.gate import check_gate
+from safemigrate.review.gate import check_before_run
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 from safemigrate.review.render import render as render_runbook
 from safemigrate.review.runbook import build_runbook
@@ -118,21 +118,19 @@ class Command(migrate.Command):
 
     def _migrate(self, connection: BaseDatabaseWrapper, options: Options) -> None:
         """Apply the plan as ``migrate`` would, each migration under the guard."""
-        mode = options.get("require_approval") or conf.require_approval
-        if mode and not options.get("fake"):
-            notice = check_gate(connection, mode, options["app_label"], options["migration_name"])
-            if notice:
-                self.stderr.write(notice)
-        if not (options["fake"] or options["allow_unsafe"]):
-            refuse_unsafe(analyse_before_run(connection, options))
+        notice = check_before_run(connection, options)
+        if notice:
+            self.stderr.write(notice)
+        policy = deploy_policy(options, self.reporter.notice)
         self.run = GuardedRun(connection, options, self.reporter)
         try:
-            self._migrate_guarded(self.run, options)
+            self._migrate_guarded(self.run, policy, options)
         except DatabaseError as error:
             raise CommandError(self.run.failure_message(error), returncode=1) from error
 
-    def _migrate_guarded(self, run: GuardedRun, options: Options) -> None:
-        with run, migrate_uses_executor(functools.partial(GuardedExecutor, run=run)):
+    def _migrate_guarded(self, run: GuardedRun, policy: DeployPolicy, options: Options) -> None:
+        executor = functools.partial(GuardedExecutor, run=run, policy=policy)
+        with run, migrate_uses_executor(executor):
             token = runner.active_run.set(run)
             try:
                 control.finish_pending(run.connection.alias)

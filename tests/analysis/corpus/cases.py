@@ -35,6 +35,8 @@ class Case:
     rows: int | None = None
     hot: bool = False
     allow: dict[str, str] = field(default_factory=dict)
+    #: Operations of an earlier migration, taken as applied: they shape the state only.
+    earlier: list[Any] = field(default_factory=list)
 
 
 def sql(statement: str, reverse: Any = NOOP) -> migrations.RunSQL:
@@ -120,6 +122,45 @@ CASES: tuple[Case, ...] = (
         (),
         False,
     ),
+    Case(
+        "set_not_null_after_check_added_validated",
+        [
+            migrations.AddConstraint(
+                "order", models.CheckConstraint(condition=Q(note__isnull=False), name="note_nn")
+            ),
+            migrations.AlterField("order", "note", models.TextField()),
+        ],
+        ("SM113",),
+        True,
+    ),
+    Case(
+        "set_not_null_proven_by_earlier_check",
+        [migrations.AlterField("order", "note", models.TextField())],
+        (),
+        False,
+        earlier=[
+            migrations.AddConstraint(
+                "order",
+                models.CheckConstraint(
+                    condition=Q(note__isnull=False) & ~Q(note=""), name="order_note_nn"
+                ),
+            )
+        ],
+    ),
+    Case(
+        "set_not_null_not_proven_by_other_check",
+        [migrations.AlterField("order", "note", models.TextField())],
+        ("SM103",),
+        True,
+        earlier=[
+            migrations.AddConstraint(
+                "order",
+                models.CheckConstraint(
+                    condition=Q(note__isnull=False) | Q(status="draft"), name="order_note_nn"
+                ),
+            )
+        ],
+    ),
     # SM104 type change
     Case(
         "int_to_bigint",
@@ -164,6 +205,36 @@ CASES: tuple[Case, ...] = (
                 "order", "total", models.DecimalField(max_digits=14, decimal_places=2)
             )
         ],
+        (),
+        False,
+    ),
+    Case(
+        "db_comment_only",
+        [
+            migrations.AlterField(
+                "order", "quantity", models.IntegerField(default=1, db_comment="Items ordered")
+            )
+        ],
+        (),
+        False,
+    ),
+    Case(
+        "foreign_key_db_comment_only",
+        [
+            migrations.AlterField(
+                "order",
+                "customer",
+                models.ForeignKey(
+                    "scenarioapp.Customer", models.PROTECT, null=True, db_comment="Who ordered"
+                ),
+            )
+        ],
+        (),
+        False,
+    ),
+    Case(
+        "same_type_sql",
+        [sql(f"ALTER TABLE {ORDER} ALTER COLUMN quantity TYPE integer")],
         (),
         False,
     ),
@@ -300,6 +371,28 @@ CASES: tuple[Case, ...] = (
         ],
         (),
         False,
+    ),
+    Case(
+        "unique_together_replaced_in_one_migration",
+        [
+            migrations.AlterUniqueTogether("order", {("status", "code")}),
+            migrations.AlterUniqueTogether("order", {("status", "quantity")}),
+        ],
+        ("SM111", "SM111"),
+        True,
+    ),
+    # SM131 SQL that cannot be collected
+    Case(
+        "rename_unnamed_index_that_does_not_exist",
+        [migrations.RenameIndex("order", new_name="order_code_note", old_fields=("code", "note"))],
+        ("SM131",),
+        True,
+    ),
+    Case(
+        "unique_together_of_unknown_fields",
+        [migrations.AlterUniqueTogether("order", {("status", "nope")})],
+        ("SM111", "SM131"),
+        True,
     ),
     # SM112 foreign keys
     Case(

@@ -10,9 +10,10 @@ from django.db.migrations.state import ProjectState
 
 from safemigrate.analysis.context import AnalysisContext, fixed_stats
 from safemigrate.analysis.engine import analyse_migration
-from safemigrate.analysis.report import MigrationReport, TableStats
+from safemigrate.analysis.report import MigrationReport
 from safemigrate.analysis.rules import get_rule
 from safemigrate.analysis.sqlfacts import SchemaMemory
+from safemigrate.postgres.tables import TableStats
 from tests.analysis.corpus.base import APP, ORDER, base_migration
 from tests.analysis.corpus.cases import Case
 
@@ -32,7 +33,13 @@ def case_migration(case: Case) -> migrations.Migration:
 
 def context_for(case: Case) -> AnalysisContext:
     """Live statistics when the case gives a row count, else judged as production."""
-    sizes = {} if case.rows is None else {ORDER: TableStats(case.rows, case.rows * ROW_BYTES)}
+    sizes = (
+        {}
+        if case.rows is None
+        else {
+            ORDER: TableStats(ORDER, exists=True, rows=case.rows, size_bytes=case.rows * ROW_BYTES)
+        }
+    )
     return AnalysisContext(
         assume_production=case.rows is None,
         hot_tables=frozenset({ORDER}) if case.hot else frozenset(),
@@ -42,6 +49,9 @@ def context_for(case: Case) -> AnalysisContext:
 
 def analyse_case(connection: BaseDatabaseWrapper, case: Case) -> MigrationReport:
     state = base_migration().mutate_state(ProjectState(), preserve=True)
+    if case.earlier:
+        earlier = type("Migration", (migrations.Migration,), {"operations": case.earlier})
+        state = earlier("0002_earlier", APP).mutate_state(state, preserve=True)
     return analyse_migration(
         connection, case_migration(case), state, context_for(case), SchemaMemory()
     )
