@@ -248,8 +248,6 @@ def run_tool(
     deadline = time.time() + args.storm_seconds + 360
     processes, stop, out = start_clients(database, args, deadline)
     clients_ready = time.time()
-    time.sleep(BASELINE_S)
-    storm_started = time.time()
     storm = Storm(
         database.conninfo,
         args.rows,
@@ -257,12 +255,12 @@ def run_tool(
         args.transaction_ms / 1000,
         args.storm_seconds,
     )
-    storm.start()
+    storm.start(after=BASELINE_S)  # the clients alone meanwhile: the baseline
     print(
         f"   storm: {args.storm_sessions} sessions of {args.transaction_ms:g} ms transactions, "
         f"{args.storm_seconds:g} s at most"
     )
-    time.sleep(args.migrate_after)
+    time.sleep(max(0.0, storm.start_at + args.migrate_after - time.time()))
     watcher = MigrationWatcher(database.conninfo, column=(TABLE, NEW_COLUMN))
     migration = run_migration(database, tool, watcher, args.storm_seconds + 300)
     time.sleep(TAIL_S)
@@ -278,7 +276,7 @@ def run_tool(
         migration=migration,
         applied_after_s=None if applied_at is None else applied_at - migration.started,
         applied=migration_applied(database),
-        baseline=Stats.of(clients, clients_ready + 0.2, storm_started),
+        baseline=Stats.of(clients, clients_ready + 0.2, storm.start_at),
         during=Stats.of(clients, migration.started, migration.ended),
         storm_transactions=storm.transactions,
         client_errors=sum(samples.errors for samples in clients),
