@@ -9,7 +9,7 @@ Reported per tool: when the column was applied, counted from the migration's sta
 clients' worst query, p99 and p50 from the migration's start to its end; safemigrate's
 attempts with their lock timeouts.
 
-    python bench/storm.py                       # 1M rows, storm of 75 s at most
+    python bench/storm.py                       # 1M rows, 5 runs of each tool
     python bench/storm.py --rows 100000         # a quicker look
 
 The storm is stopped a second after the migration ends (or fails): what follows would change
@@ -77,8 +77,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--runs",
         type=int,
-        default=3,
-        help="runs of each tool, alternating; the verdict compares medians (3)",
+        default=5,
+        help="runs of each tool, alternating; the verdict compares medians (5)",
     )
     args = parser.parse_args(argv)
     select_tools(parser, args)
