@@ -9,7 +9,7 @@ Reported per tool: when the column was applied, counted from the migration's sta
 clients' worst query, p99 and p50 from the migration's start to its end; safemigrate's
 attempts with their lock timeouts.
 
-    python bench/storm.py                       # 1M rows, storm of 75 s at most
+    python bench/storm.py                       # 1M rows, 5 runs of each tool
     python bench/storm.py --rows 100000         # a quicker look
 
 The storm is stopped a second after the migration ends (or fails): what follows would change
@@ -77,8 +77,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--runs",
         type=int,
-        default=3,
-        help="runs of each tool, alternating; the verdict compares medians (3)",
+        default=5,
+        help="runs of each tool, alternating; the verdict compares medians (5)",
     )
     args = parser.parse_args(argv)
     select_tools(parser, args)
@@ -248,8 +248,6 @@ def run_tool(
     deadline = time.time() + args.storm_seconds + 360
     processes, stop, out = start_clients(database, args, deadline)
     clients_ready = time.time()
-    time.sleep(BASELINE_S)
-    storm_started = time.time()
     storm = Storm(
         database.conninfo,
         args.rows,
@@ -257,12 +255,12 @@ def run_tool(
         args.transaction_ms / 1000,
         args.storm_seconds,
     )
-    storm.start()
+    storm.start(after=BASELINE_S)  # the clients alone meanwhile: the baseline
     print(
         f"   storm: {args.storm_sessions} sessions of {args.transaction_ms:g} ms transactions, "
         f"{args.storm_seconds:g} s at most"
     )
-    time.sleep(args.migrate_after)
+    time.sleep(max(0.0, storm.start_at + args.migrate_after - time.time()))
     watcher = MigrationWatcher(database.conninfo, column=(TABLE, NEW_COLUMN))
     migration = run_migration(database, tool, watcher, args.storm_seconds + 300)
     time.sleep(TAIL_S)
@@ -278,7 +276,7 @@ def run_tool(
         migration=migration,
         applied_after_s=None if applied_at is None else applied_at - migration.started,
         applied=migration_applied(database),
-        baseline=Stats.of(clients, clients_ready + 0.2, storm_started),
+        baseline=Stats.of(clients, clients_ready + 0.2, storm.start_at),
         during=Stats.of(clients, migration.started, migration.ended),
         storm_transactions=storm.transactions,
         client_errors=sum(samples.errors for samples in clients),

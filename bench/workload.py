@@ -146,10 +146,11 @@ class Storm:
     """A read-heavy application: sessions that keep overlapping short read transactions open.
 
     Each session reads a row of the table, sleeps in the server until ``transaction_s`` have
-    passed, commits, and begins again at once; the sessions start ``transaction_s / sessions``
-    apart. At every moment some transaction holds ACCESS SHARE on the table, yet none is old:
-    the table's lock is never free, and a lock request queues for the longest remaining time
-    of the transactions holding it when it arrives.
+    passed, commits, and begins again at once. The sessions begin their transactions on one
+    schedule, ``transaction_s / sessions`` apart, whatever their connections took or the
+    machine's load delayed. At every moment some transaction holds ACCESS SHARE on the table,
+    yet none is old: the table's lock is never free, and a lock request queues for the longest
+    remaining time of the transactions holding it when it arrives.
     """
 
     def __init__(
@@ -157,41 +158,45 @@ class Storm:
     ) -> None:
         self.conninfo = conninfo
         self.rows = rows
+        self.sessions = sessions
         self.transaction_s = transaction_s
-        self.deadline = time.time() + seconds
+        self.seconds = seconds
+        self.start_at = 0.0
         self.stopping = threading.Event()
         self.transactions = 0
         self.errors: list[BaseException] = []
         self.threads = [
-            threading.Thread(
-                target=self._session,
-                args=(number, number * transaction_s / sessions),
-                name=f"bench storm {number}",
-                daemon=True,
-            )
+            threading.Thread(target=self._session, args=(number,), name=f"bench storm {number}")
             for number in range(sessions)
         ]
 
-    def start(self) -> None:
+    def start(self, after: float) -> None:
+        """Start the sessions; their first transactions begin ``after`` seconds from now.
+
+        Give them time to connect (a second is plenty), or the schedule starts late.
+        """
+        self.start_at = time.time() + after
         for thread in self.threads:
+            thread.daemon = True
             thread.start()
 
-    def _session(self, number: int, offset: float) -> None:
+    def _session(self, number: int) -> None:
         """Run one session's transactions; an error is kept for the main thread."""
         rng = random.Random(number)
+        deadline = self.start_at + self.seconds
+        begin = self.start_at + number * self.transaction_s / self.sessions
         try:
             with psycopg.connect(self.conninfo, application_name="bench storm") as conn:
-                budget_ms = max(1000, int((self.deadline - time.time()) * 1000))
-                conn.execute(f"SET statement_timeout = {budget_ms}")
+                conn.execute(f"SET statement_timeout = {int((self.seconds + 60) * 1000)}")
                 conn.commit()
-                time.sleep(offset)
-                while not self.stopping.is_set() and time.time() < self.deadline:
-                    began = time.time()
+                while not self.stopping.is_set() and begin < deadline:
+                    time.sleep(max(0.0, begin - time.time()))
                     conn.execute(_SELECT, [rng.randint(1, self.rows)])
-                    remaining = self.transaction_s - (time.time() - began)
+                    remaining = begin + self.transaction_s - time.time()
                     conn.execute("SELECT pg_sleep(%s)", [max(0.0, remaining)])
                     conn.commit()
                     self.transactions += 1
+                    begin += self.transaction_s
         except BaseException as error:
             self.errors.append(error)
 

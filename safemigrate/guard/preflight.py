@@ -11,6 +11,7 @@ waiting: the attempts that follow use a lock timeout that outlasts the storm's t
 from __future__ import annotations
 
 import functools
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,7 @@ class Preflight:
         #: Called with the blockers waited for, so that the attempt records them.
         self.remember = remember
         self.storms: dict[str, Storm] = {}
+        self.rng = random.Random()
 
     def check(self, infos: tuple[StatementInfo, ...], policy: Policy, in_transaction: bool) -> None:
         """Look at every table the statement locks so that writes stop; wait or raise."""
@@ -117,7 +119,19 @@ class Preflight:
             ceiling_ms = policy.lock_timeout_ceiling_ms
             first_ms = min(ceiling_ms, max(policy.lock_timeout_ms, self.outlast_ms()))
             self.run.reporter.storm(storm, first_ms, ceiling_ms)
+            time.sleep(self._decorrelation_s(storm))
         return storm
+
+    def _decorrelation_s(self, storm: Storm) -> float:
+        """Return a random part of one storm transaction's length, to wait before going.
+
+        A storm is noticed just after a transaction holding the table ended. Where sessions
+        begin anew as soon as they commit (workers, pollers, a benchmark's storm), its
+        replacement has just begun, and a lock request sent now would queue for all of it:
+        the worst moment. After a random part of a transaction's length, the request arrives
+        at a moment as good as any, as plain ``migrate``'s does.
+        """
+        return self.rng.uniform(0, storm.longest_ms / 1000)
 
     def outlast_ms(self) -> int:
         """How long an attempt should wait for its lock to outlast the storms seen, if any."""

@@ -24,37 +24,48 @@ TABLE = "scenarioapp_item"
 
 
 class LockStorm:
-    """Sessions that keep overlapping short read transactions open on ``table``."""
+    """Sessions that keep overlapping short read transactions open on ``table``.
+
+    Each session begins its transactions on a schedule shared by all, ``lasting / sessions``
+    after the previous session's, whatever its connection or the machine's load delayed: so
+    the youngest transaction holding the table is never much older than that.
+    """
 
     def __init__(self, table: str, sessions: int, lasting: float, limit: float = 60) -> None:
         self.table = table
+        self.sessions = sessions
         self.lasting = lasting
         self.stopping = threading.Event()
         self.deadline = time.monotonic() + limit  # a storm never outlives a broken test
+        self.start_at = 0.0
         self.transactions = 0
         self.threads = [
-            threading.Thread(target=self._run, args=(number * lasting / sessions,), daemon=True)
+            threading.Thread(target=self._run, args=(number,), daemon=True)
             for number in range(sessions)
         ]
 
-    def _run(self, offset: float) -> None:
+    def _run(self, number: int) -> None:
         conn = connection.get_new_connection(connection.get_connection_params())
+        begin = self.start_at + number * self.lasting / self.sessions
         try:
-            time.sleep(offset)
             while not self.stopping.is_set() and time.monotonic() < self.deadline:
+                time.sleep(max(0.0, begin - time.monotonic()))
                 with conn.cursor() as cursor:
                     cursor.execute(f"SELECT count(*) FROM {self.table}")
                     # Sleeping in the server keeps the session active, as a slow page would.
-                    cursor.execute("SELECT pg_sleep(%s)", [self.lasting])
+                    ends = max(0.0, begin + self.lasting - time.monotonic())
+                    cursor.execute("SELECT pg_sleep(%s)", [ends])
                 conn.commit()
                 self.transactions += 1
+                begin += self.lasting
         finally:
             conn.close()
 
     def __enter__(self) -> LockStorm:
+        self.start_at = time.monotonic() + 1.0  # every session is connected by then
         for thread in self.threads:
             thread.start()
-        time.sleep(self.lasting * 2)  # every session has a transaction open by now
+        time.sleep(1.0 + self.lasting * 2)  # every session has a transaction open by now
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -127,8 +138,8 @@ def test_a_storm_ends_the_wait_and_an_attempt_outwaits_it(scenario, settings):
 
 def test_a_storm_that_outlasts_every_attempt_fails_naming_it(scenario, settings):
     settings.SAFEMIGRATE = {
-        "LOCK_TIMEOUT": "100ms",
-        "LOCK_TIMEOUT_MAX": "150ms",
+        "LOCK_TIMEOUT": "50ms",
+        "LOCK_TIMEOUT_MAX": "100ms",
         "RETRIES": 3,
         "RETRY_BACKOFF": "50ms",
         "RETRY_BACKOFF_MAX": "100ms",
@@ -136,8 +147,8 @@ def test_a_storm_that_outlasts_every_attempt_fails_naming_it(scenario, settings)
     scenario("basic")
     run_safemigrate("scenarioapp", "0001")
 
-    # Four sessions 100 ms apart: some transaction holds the table for 300 ms more at any
-    # moment, longer than any attempt may wait.
+    # Four sessions 100 ms apart: some transaction holds the table for about 300 ms more at
+    # any moment, far longer than any attempt may wait.
     with LockStorm(TABLE, sessions=4, lasting=0.4), pytest.raises(CommandError) as raised:
         run_safemigrate("scenarioapp")
 
@@ -145,7 +156,7 @@ def test_a_storm_that_outlasts_every_attempt_fails_naming_it(scenario, settings)
     message = str(raised.value)
     assert "Gave up on scenarioapp.0002_item_note after" in message
     assert f"lock storm on {TABLE}" in message
-    assert "lock timeouts of 100ms to 150ms" in message or "lock_timeout 150ms" in message
+    assert "lock timeouts of 50ms to 100ms" in message or "lock_timeout 100ms" in message
     assert "raise SAFEMIGRATE['LOCK_TIMEOUT_MAX'] (or --lock-timeout-max)" in message
     assert "note" not in columns(TABLE)
     run = Run.objects.latest("started_at")
@@ -155,7 +166,7 @@ def test_a_storm_that_outlasts_every_attempt_fails_naming_it(scenario, settings)
     assert Outcome.STORM in [outcome for outcome, _ in attempts]
     failed = [timeout for outcome, timeout in attempts if outcome == Outcome.LOCK_TIMEOUT]
     assert len(failed) == 4
-    assert all(timeout is not None and 100 <= timeout <= 150 for timeout in failed)
+    assert all(timeout is not None and 50 <= timeout <= 100 for timeout in failed)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM django_migrations WHERE name = '0002_item_note'")
         assert cursor.fetchone()[0] == 0
