@@ -57,6 +57,11 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E091", "LIVE_PROCESS_WINDOW", "live_process_window_ms"),
     ("safemigrate.E092", "LIVE_PROCESS_WAIT", "live_process_wait_ms"),
     ("safemigrate.E093", "LIVE_PROCESS_HEARTBEAT", "live_process_heartbeat_ms"),
+    ("safemigrate.E100", "BACKUP", "backup"),
+    ("safemigrate.E101", "BACKUP_DIR", "backup_dir"),
+    ("safemigrate.E102", "BACKUP_SCOPE", "backup_scope"),
+    ("safemigrate.E103", "BACKUP_KEEP", "backup_keep"),
+    ("safemigrate.E104", "PG_DUMP", "pg_dump"),
 )
 
 
@@ -217,5 +222,27 @@ def check_live_process_window(
             hint="Make LIVE_PROCESS_WINDOW at least three heartbeats (the defaults are "
             "'3min' and '1min'). See docs/deploy.md.",
             id="safemigrate.W090",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_backup_folder(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """A backup before every run needs a folder to go to."""
+    try:
+        backup, folder = conf.backup, conf.backup_dir
+    except ConfigurationError:
+        return []  # Reported by check_settings.
+    if not backup or folder is not None:
+        return []
+    return [
+        Error(
+            "SAFEMIGRATE['BACKUP'] is True but SAFEMIGRATE['BACKUP_DIR'] is not set: every "
+            "run would stop before applying anything, with no folder to back up into.",
+            hint="Set BACKUP_DIR to an absolute path on a disk with room for the backups, "
+            "or set BACKUP to False. See docs/backups.md.",
+            id="safemigrate.E105",
         )
     ]

@@ -20,8 +20,12 @@ class ExitCode(IntEnum):
     LOCKED_OUT = 3
     #: A gate refused to apply: error-level findings nobody acknowledged, a migration
     #: without the approved review the gate requires, a post-deploy migration in the pre
-    #: phase, or one that live processes running old code still need.
+    #: phase, or one that live processes running old code still need; or a rollback of a run
+    #: that cannot be fully reversed. Nothing was run.
     REFUSED = 4
+    #: The backup before the run failed (no usable pg_dump, pg_dump's error, a full disk).
+    #: Nothing was applied.
+    BACKUP_FAILED = 5
 
 
 class SafemigrateError(Exception):
@@ -80,6 +84,18 @@ class PoolerUnsafe(SafemigrateError):
 
 class ApprovalRequired(SafemigrateError):
     """``REQUIRE_APPROVAL`` (or ``--require-approval``) refused migrations nobody approved."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class BackupFailed(SafemigrateError):
+    """The backup a run asked for could not be taken; the run stopped before applying anything."""
+
+    exit_code = ExitCode.BACKUP_FAILED
+
+
+class RollbackRefused(SafemigrateError):
+    """A run cannot be fully reversed (or not now); the rollback changed nothing."""
 
     exit_code = ExitCode.REFUSED
 

@@ -1,5 +1,6 @@
 """The run history: one Run per command, one MigrationRun per migration it applied or unapplied,
-its Attempts (each with the sessions that blocked it) and the Statements it executed.
+its Attempts (each with the sessions that blocked it) and the Statements it executed; the
+Backup taken before it, if any; and, for a rollback, the run it undid.
 
 The history is written by ``safemigrate.guard.history`` on a side connection; nothing else
 writes these tables, and the admin shows them read-only.
@@ -9,6 +10,8 @@ checklist item (ReviewTick) and who approved it.
 """
 
 from __future__ import annotations
+
+import shlex
 
 from django.conf import settings
 from django.db import models
@@ -38,6 +41,10 @@ class Run(models.Model):
     safemigrate_version = models.CharField(max_length=32)
     git_revision = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    #: For ``--rollback``: the run whose migrations this one unapplied.
+    rollback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rollbacks"
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -52,6 +59,51 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} on {self.database} ({self.status})"
+
+    @property
+    def rollback_command(self) -> str:
+        """The command that unapplies what this run applied (``--rollback``)."""
+        database = [] if self.database == "default" else ["--database", self.database]
+        return shlex.join(
+            ["python", "manage.py", "safemigrate", "--rollback", str(self.pk), *database]
+        )
+
+
+class BackupScope(models.TextChoices):
+    TABLES = "tables", "the tables the plan touches"
+    DATABASE = "database", "the whole database"
+
+
+class Backup(models.Model):
+    """The ``pg_dump`` taken before a run, where it is, and how to restore it.
+
+    The file belongs to the folder it was written to; the record says what it holds. When
+    retention deletes the file, ``removed_at`` says so and the record stays.
+    """
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="backup")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    scope = models.CharField(max_length=8, choices=BackupScope.choices)
+    tables = models.JSONField(default=list, blank=True)
+    path = models.CharField(max_length=1024)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    pg_dump = models.CharField(max_length=1024, blank=True)
+    restore_command = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"backup of run {self.run_id} ({self.status})"
+
+    @property
+    def usable(self) -> bool:
+        """Whether the file was written whole and retention has not deleted it."""
+        return self.status == Status.SUCCEEDED and self.removed_at is None
 
 
 class Direction(models.TextChoices):

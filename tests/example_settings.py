@@ -6,12 +6,14 @@ they create and drop, so the demo's own database is never touched.
 
 from __future__ import annotations
 
+import json
 import os
 
 from example_project.settings import *  # noqa: F403
 from example_project.settings import DATABASES
 
 DATABASES["default"]["NAME"] = os.environ["EXAMPLE_DATABASE"]
+SAFEMIGRATE = json.loads(os.environ.get("SAFEMIGRATE_TEST_SETTINGS", "{}"))
 # The local server trusts its clients, so a password here is ignored by it; the runbook must
 # never print it.
 DATABASES["default"]["PASSWORD"] = os.environ.get("EXAMPLE_PASSWORD", "")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from safemigrate.checks import SETTING_CHECKS, check_django_safemigrate, check_settings
-from tests.test_command import ROOT, _database_url
+from safemigrate.checks import (
+    SETTING_CHECKS,
+    check_backup_folder,
+    check_django_safemigrate,
+    check_settings,
+)
 
 
 def check_ids(settings, value) -> dict[str, str]:
@@ -55,6 +54,11 @@ BAD_VALUES = {
     "LIVE_PROCESS_WINDOW": 0,
     "LIVE_PROCESS_WAIT": "until done",
     "LIVE_PROCESS_HEARTBEAT": "0s",
+    "BACKUP": "yes",
+    "BACKUP_DIR": "backups",
+    "BACKUP_SCOPE": "schema",
+    "BACKUP_KEEP": 0,
+    "PG_DUMP": "pg_dump",
 }
 
 
@@ -150,31 +154,12 @@ def test_django_safemigrate_installed_warns(settings, tmp_path, monkeypatch):
     assert "Remove 'django_safemigrate'" in message.hint
 
 
-def test_manage_py_check_runs_them_in_a_fresh_process():
-    """Only the app's ready() registers the checks there: nothing else imports them."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "SAFEMIGRATE_TEST_SETTINGS": json.dumps({"LOCK_TIMEOUT": "quick"}),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "check", "--tag", "compatibility"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert result.returncode == 1
-    assert "safemigrate.E003" in result.stderr
-
-
-def test_live_process_window_shorter_than_three_heartbeats_warns(settings):
-    from safemigrate.checks import check_live_process_window
-
-    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "90s", "LIVE_PROCESS_HEARTBEAT": "1min"}
-    assert [m.id for m in check_live_process_window()] == ["safemigrate.W090"]
-    settings.SAFEMIGRATE = {"LIVE_PROCESS_WINDOW": "3min"}
-    assert check_live_process_window() == []
+def test_backup_without_a_folder_is_an_error(settings):
+    settings.SAFEMIGRATE = {"BACKUP": True}
+    [message] = check_backup_folder()
+    assert message.id == "safemigrate.E105"
+    assert "BACKUP_DIR" in message.hint
+    settings.SAFEMIGRATE = {"BACKUP": True, "BACKUP_DIR": "/var/backups/app"}
+    assert check_backup_folder() == []
+    settings.SAFEMIGRATE = {"BACKUP": "yes"}
+    assert check_backup_folder() == [], "reported as safemigrate.E100"

@@ -196,6 +196,10 @@ def test_history_stores_no_connection_secrets(scenario):
         "retries",
         "phase",
         "verbosity",
+        "backup",
+        "no_backup",
+        "backup_scope",
+        "rollback",
     }
 
 

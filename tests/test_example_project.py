@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,10 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
-    with django_db_blocker.unblock():
-        params = connection.get_connection_params()
-    name = f"{params['dbname']}_example_ops"
+@contextmanager
+def example_database(params: dict[str, Any], suffix: str) -> Iterator[dict[str, Any]]:
+    """A database of the example project's own next to the test database, dropped after."""
+    name = f"{params['dbname']}_{suffix}"
     admin = psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True)
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -34,20 +35,37 @@ def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[s
         admin.close()
 
 
-def manage(db: dict[str, Any], *args: str) -> str:
+@pytest.fixture(scope="module")
+def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    with django_db_blocker.unblock():
+        params = connection.get_connection_params()
+    with example_database(params, "example_ops") as db:
+        yield db
+
+
+def run_manage(
+    db: dict[str, Any], *args: str, settings: dict[str, Any] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the example project's ``manage.py ARGS`` on ``db``, with SAFEMIGRATE ``settings``."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.example_settings",
         "EXAMPLE_DATABASE": db["dbname"],
         "PYTHONPATH": str(ROOT),
+        "SAFEMIGRATE_TEST_SETTINGS": json.dumps(settings or {}),
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def manage(db: dict[str, Any], *args: str, settings: dict[str, Any] | None = None) -> str:
+    """``run_manage``, which must succeed; return what it printed."""
+    result = run_manage(db, *args, settings=settings)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

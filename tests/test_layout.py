@@ -32,10 +32,12 @@ ALLOWED: dict[str, set[str]] = {
     "backfill": FOUNDATION | {"guard"},
     "operations": FOUNDATION | {"backfill"},
     "review": FOUNDATION | {"analysis", "deploy"},
+    "recovery": FOUNDATION | {"guard", "analysis", "backfill"},
     "admin": FOUNDATION | {"review", "backfill"},
     "checks": FOUNDATION,
     "apps": {"checks", "deploy"},
-    "management": FOUNDATION | {"guard", "deploy", "analysis", "backfill", "operations", "review"},
+    "management": FOUNDATION
+    | {"guard", "deploy", "analysis", "backfill", "operations", "review", "recovery"},
 }
 
 MAX_MODULE_LINES = 400

@@ -27,7 +27,8 @@ from django.utils.html import format_html, format_html_join
 
 from safemigrate.admin.readonly import NoEditing
 from safemigrate.admin.timeline import timeline
-from safemigrate.models import MigrationRun, Run
+from safemigrate.models import Backup, Direction, MigrationRun, Run, Status
+from safemigrate.postgres.tables import quote_relation
 
 #: Above this many rows, an unfiltered list shows the planner's row estimate, not COUNT(*).
 ESTIMATE_COUNT_ABOVE = 10_000
@@ -61,7 +62,7 @@ def _estimated_rows(queryset: QuerySet[Any]) -> int:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(
             "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-            [queryset.model._meta.db_table],
+            [quote_relation(queryset.model._meta.db_table)],
         )
         row = cursor.fetchone()
     return int(row[0]) if row else -1
@@ -197,6 +198,9 @@ class RunAdmin(ReadOnlyAdmin):
         migrations = list(
             run.migrations.order_by("started_at").prefetch_related("attempts", "statements")
         )
+        applied = any(
+            m.direction == Direction.FORWARDS and m.status == Status.SUCCEEDED for m in migrations
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -204,6 +208,11 @@ class RunAdmin(ReadOnlyAdmin):
             "run": run,
             "migrations": migrations,
             "timeline": timeline(run, migrations),
+            "backup": Backup.objects.filter(run=run).first(),
+            "rollbacks": list(run.rollbacks.order_by("started_at")),
+            # A run that applied something can be rolled back; a rollback is undone by
+            # applying again.
+            "can_roll_back": applied and run.rollback_of_id is None,
         }
         return TemplateResponse(request, "admin/safemigrate/run_detail.html", context)
 

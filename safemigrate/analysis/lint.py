@@ -29,8 +29,12 @@ from safemigrate.exceptions import (
     SafemigrateError,
     UnsafeMigration,
 )
+from safemigrate.postgres.sessions import session_settings
 
 FORMATS = ("text", "json", "github")
+#: The analysis reads sizes (``pg_total_relation_size`` takes ACCESS SHARE): behind a session
+#: holding a table, it gives up on that table at once rather than queue.
+PROBE_LIMITS = {"lock_timeout": "100ms"}
 
 
 def selection_from(options: Mapping[str, Any]) -> Selection:
@@ -68,9 +72,11 @@ def judge(
     """Judge the plan ``selection`` describes, with the live context the settings give.
 
     This is the one judged plan: ``--lint``, the check before a run, the approval gate and
-    the runbook all read what it returns.
+    the runbook all read what it returns. Its reads of live statistics never queue for a
+    lock: a table someone holds is judged as large and in use.
     """
-    return analyse(connection, selection, context_from(connection, selection), plan)
+    with connection.cursor() as cursor, session_settings(cursor, PROBE_LIMITS):
+        return analyse(connection, selection, context_from(connection, selection), plan)
 
 
 def lint_command(connection: BaseDatabaseWrapper, options: Mapping[str, Any], fmt: str) -> str:

@@ -17,7 +17,7 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 from safemigrate.analysis.expressions import is_volatile, not_null_columns
 from safemigrate.analysis.types import is_safe_type_change, type_name, type_sql
 from safemigrate.postgres.locks import LockMode
-from safemigrate.postgres.statements import StatementInfo, parse, relation_name
+from safemigrate.postgres.statements import StatementInfo, parse, relation_from_names, relation_name
 
 _AT = AlterTableType
 _C = ConstrType
@@ -261,7 +261,7 @@ def _index(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
 
 
 def _drop(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
-    names = [".".join(str(p.sval) for p in obj) for obj in node.objects or ()]
+    names = [relation_from_names(obj) for obj in node.objects or ()]
     if node.removeType == ObjectType.OBJECT_INDEX and not node.concurrent:
         for name in names:
             found.add("drop_index", name)

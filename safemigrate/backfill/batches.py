@@ -26,6 +26,7 @@ from safemigrate.guard.migration import outcome_of
 from safemigrate.guard.timeouts import Backoff
 from safemigrate.models import BackfillRequest, BackfillState, BackfillStatus, Outcome
 from safemigrate.postgres.sessions import set_settings
+from safemigrate.postgres.tables import quote_identifier, quote_relation
 
 #: What a batch does to its rows; returns how many it changed, or None for "all of them".
 Work = Callable[[QuerySet[Any]], "int | None"]
@@ -66,16 +67,15 @@ def key_to_json(value: Any) -> Any:
 
 def high_water(cursor: Any, target: Target) -> Any:
     """Return the largest key now: the backfill stops there, however many rows arrive later."""
-    quote = cursor.db.ops.quote_name
     column, table = target.key_field.column, target.model._meta.db_table
-    cursor.execute(f"SELECT max({quote(column)}) FROM {quote(table)}")
+    cursor.execute(f"SELECT max({quote_identifier(column)}) FROM {quote_relation(table)}")
     return cursor.fetchone()[0]
 
 
 def next_bound(cursor: Any, target: Target, after: Any, upto: Any, size: int) -> tuple[Any, int]:
     """Return the last key of the next batch and how many keys it holds (0: nothing left)."""
-    quote = cursor.db.ops.quote_name
-    column, table = quote(target.key_field.column), quote(target.model._meta.db_table)
+    column = quote_identifier(target.key_field.column)
+    table = quote_relation(target.model._meta.db_table)
     lower = "" if after is None else f"{column} > %s AND "
     params = ([] if after is None else [after]) + [upto, size]
     cursor.execute(

@@ -18,6 +18,7 @@ from safemigrate.conf.backfill import BackfillSettings
 from safemigrate.conf.deploy import DeploySettings
 from safemigrate.conf.guard import GuardSettings, TablePolicy
 from safemigrate.conf.operations import OperationSettings
+from safemigrate.conf.recovery import RecoverySettings
 from safemigrate.conf.review import ReviewSettings
 from safemigrate.conf.values import parse_count, parse_duration, user_settings
 
@@ -28,6 +29,7 @@ GROUPS = (
     BackfillSettings,
     OperationSettings,
     DeploySettings,
+    RecoverySettings,
 )
 
 #: Every setting with its default, in the order the docs list them.
@@ -41,6 +43,7 @@ class Settings(
     BackfillSettings,
     OperationSettings,
     DeploySettings,
+    RecoverySettings,
 ):
     """All of safemigrate's settings, one property each."""
 

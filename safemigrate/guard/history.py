@@ -1,9 +1,11 @@
 """Keep the run history in memory and write it through the side connection when possible.
 
-The records are unsaved model instances until their tables exist: on the very first run,
-safemigrate's own tables are created part-way through, so everything recorded before that
-is written at the end. Writes go through the sidecar in autocommit, so a migration that
-fails (and rolls back) still leaves its record. While a migration of safemigrate itself
+The records are unsaved model instances until their tables exist, with every column the
+models have: on the very first run safemigrate's own tables are created part-way through,
+and a run that upgrades safemigrate adds columns part-way through, so everything recorded
+before that is written once they are there (at the end, at the latest). Writes go through
+the sidecar in autocommit, so a migration that fails (and rolls back) still leaves its
+record. While a migration of safemigrate itself
 runs, writes wait: it may hold locks on the very tables the history writes to.
 """
 
@@ -14,15 +16,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.utils import timezone
 
 from safemigrate.guard.sidecar import Sidecar
-from safemigrate.models import Attempt, MigrationRun, Outcome, Run, Statement, Status
+from safemigrate.models import Attempt, Backup, MigrationRun, Outcome, Run, Statement, Status
 from safemigrate.postgres.sessions import set_settings
-from safemigrate.postgres.tables import column_names
-
-_TABLES = (Run, MigrationRun, Attempt, Statement)
+from safemigrate.postgres.tables import table_columns
 
 
 def now() -> datetime:
@@ -69,6 +69,8 @@ class History:
     def __init__(self, run: Run, sidecar: Sidecar | None, alias: str) -> None:
         self.run = run
         self.migrations: list[MigrationLog] = []
+        #: Records that belong to the run (its backup), saved after it on each change.
+        self.attached: list[models.Model] = []
         self.sidecar = sidecar
         self.alias = alias
         self.deferred = False
@@ -76,6 +78,7 @@ class History:
         self.behind = False
         self._tables_exist = False
         self._run_changed = True
+        self._attached_changed = False
         self._clock = time.monotonic()
         self._pending: Future[None] | None = None
 
@@ -86,6 +89,16 @@ class History:
     def migration(self, log: MigrationLog) -> None:
         self.migrations.append(log)
         self.sync()
+
+    def attach(self, record: models.Model) -> None:
+        """Keep a record with a ``run`` foreign key; it is saved now and after each ``changed``."""
+        self.attached.append(record)
+        self.changed()
+
+    def changed(self, wait: bool = False) -> None:
+        """Save the attached records again: one of them changed."""
+        self._attached_changed = True
+        self.sync(wait=wait)
 
     def end(self, status: Status, exit_code: int, error: str = "") -> None:
         self.run.status = status
@@ -138,9 +151,13 @@ class History:
                 self.run.pk = None  # rolled back: nothing (a backfill) may refer to it
 
     def _has_changes(self) -> bool:
-        return self._run_changed or any(
-            log.written == "nothing" or (log.finished and log.written != "all")
-            for log in self.migrations
+        return (
+            self._run_changed
+            or self._attached_changed
+            or any(
+                log.written == "nothing" or (log.finished and log.written != "all")
+                for log in self.migrations
+            )
         )
 
     def _write_in_transaction(self, close_stale: bool) -> None:
@@ -164,9 +181,18 @@ class History:
             Run.objects.using(self.alias).filter(status=Status.RUNNING).exclude(
                 pk=self.run.pk
             ).update(status=Status.INTERRUPTED)
+            # So is a backup such a run was writing: its file never got its final name.
+            Backup.objects.using(self.alias).filter(status=Status.RUNNING).update(
+                status=Status.INTERRUPTED
+            )
         if self._run_changed:
             self._run_changed = False  # before saving: a change made meanwhile is saved next time
             self.run.save(using=self.alias)
+        if self._attached_changed:
+            self._attached_changed = False
+            for record in self.attached:
+                record.run = self.run  # type: ignore[attr-defined]
+                record.save(using=self.alias)
         # Only what changed since the last sync: a run of hundreds of migrations must not
         # rewrite every earlier record after each one.
         for log in self.migrations:
@@ -174,17 +200,20 @@ class History:
                 self._write_migration(log)
 
     def _check_tables(self) -> bool:
-        """Whether the history's tables exist with every column this version writes.
+        """Whether every history table exists with every column its model has.
 
-        A run that migrates safemigrate itself creates them, then adds columns to them, part
-        way through: until the last of those migrations has run, the records wait in memory.
+        ``behind`` is set when they exist without one: safemigrate's own migrations are not
+        all applied, and the history waits in memory (or is not saved, said at the end).
         """
+        history: set[type[models.Model]] = {Run, MigrationRun, Attempt, Statement}
+        history.update(type(record) for record in self.attached)
         with connections[self.alias].cursor() as cursor:
-            found = [column_names(cursor, model._meta.db_table) for model in _TABLES]
-        wanted = [{f.column for f in model._meta.concrete_fields} for model in _TABLES]
-        complete = all(need <= have for need, have in zip(wanted, found, strict=True))
-        #: The tables exist, but without a column this version writes.
-        self.behind = not complete and any(found)
+            found = {model: table_columns(cursor, model._meta.db_table) for model in history}
+        complete = all(
+            {field.column for field in model._meta.concrete_fields} <= found[model]
+            for model in history
+        )
+        self.behind = not complete and any(found.values())
         return complete
 
     def _write_migration(self, log: MigrationLog) -> None:

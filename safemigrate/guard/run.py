@@ -42,6 +42,10 @@ RECORDED_OPTIONS = (
     "retries",
     "phase",
     "verbosity",
+    "backup",
+    "no_backup",
+    "backup_scope",
+    "rollback",
 )
 _GIT_REVISION_ENV = ("SAFEMIGRATE_GIT_REVISION", "GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from safemigrate.guard.history import History, MigrationLog
+from safemigrate.models import Backup
 
 
 def summary(history: History) -> dict[str, Any]:
@@ -19,7 +20,27 @@ def summary(history: History) -> dict[str, Any]:
         "duration_ms": run.duration_ms,
         "error": run.error,
         "history_saved": run.pk is not None,
+        "rollback_of": run.rollback_of_id,
+        "backup": _backup(history),
         "migrations": [_migration(log) for log in history.migrations],
+    }
+
+
+def _backup(history: History) -> dict[str, Any] | None:
+    """The backup taken before the run, if any."""
+    backup = next((r for r in history.attached if isinstance(r, Backup)), None)
+    if backup is None:
+        return None
+    return {
+        "status": backup.status,
+        "scope": backup.scope,
+        "tables": backup.tables,
+        "path": backup.path,
+        "size_bytes": backup.size_bytes,
+        "duration_ms": backup.duration_ms,
+        "pg_dump": backup.pg_dump,
+        "restore_command": backup.restore_command,
+        "error": backup.error,
     }
 
 

@@ -9,8 +9,10 @@ from django.core.management.base import CommandParser
 
 from safemigrate.analysis.lint import FORMATS as LINT_FORMATS
 from safemigrate.backfill.control import BACKFILL_ACTIONS
+from safemigrate.conf.recovery import BACKUP_SCOPES
 from safemigrate.deploy.policy import PHASES
 from safemigrate.exceptions import ConfigurationError
+from safemigrate.recovery.rollback import LATEST
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 
 #: ``migrate`` options that only read: they need neither guard nor history.
@@ -122,6 +124,34 @@ def add_arguments(parser: CommandParser) -> None:
         "--allow-unsafe",
         action="store_true",
         help="Apply migrations even where the analysis finds error-level risks.",
+    )
+    recovery = parser.add_argument_group("backups and rollback")
+    recovery.add_argument(
+        "--backup",
+        action="store_true",
+        help="Before applying, pg_dump the tables the plan touches into "
+        "SAFEMIGRATE['BACKUP_DIR']; a failed backup stops the run, exit code 5 "
+        "(default: SAFEMIGRATE['BACKUP']).",
+    )
+    recovery.add_argument(
+        "--no-backup",
+        action="store_true",
+        help="Take no backup this time, even with SAFEMIGRATE['BACKUP'] on.",
+    )
+    recovery.add_argument(
+        "--backup-scope",
+        choices=BACKUP_SCOPES,
+        help="What the backup holds: the tables the plan touches, or the whole database "
+        "(default: SAFEMIGRATE['BACKUP_SCOPE']).",
+    )
+    recovery.add_argument(
+        "--rollback",
+        nargs="?",
+        const=LATEST,
+        metavar="RUN_ID",
+        help="Unapply exactly the migrations run RUN_ID applied (default: the latest "
+        "successful run still applied), in reverse order, under the guard; refused, with "
+        "the reasons, if the run cannot be fully reversed.",
     )
     lint = parser.add_argument_group("analysis (safemigrate --lint)")
     lint.add_argument(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('safemigrate', '0003_backfill_state'),
+        ('safemigrate', '0005_backup_rollback'),
     ]
 
     operations = [

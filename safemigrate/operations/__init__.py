@@ -1,6 +1,12 @@
 """Safe forms of dangerous schema changes, as migration operations shaped like Django's own.
 
-Each operation is re-exported here: migrations import them as ``safemigrate.operations.X``.
+Each operation is re-exported here, and this is the path migrations import it by:
+``safemigrate.operations.X``. Django's ``MigrationWriter`` writes an operation as its
+class's ``__module__`` plus its name, so each class below takes this package as its
+``__module__``; no later move of a module can break a migration written since. The module
+paths written before (``safemigrate.operations.columns.AddFieldSafely``, ``.constraints``,
+``.defaults``, ``.fields``, ``.indexes``, ``.tables``, ``.partitions``, ``.backfill``) stay
+importable: ``tests/scenarios/oldpaths`` holds migrations written that way.
 Beside the operations live the two commands that know them: ``fix`` rewrites a migration
 ``makemigrations`` wrote into these operations, ``doctor`` finishes or undoes what an
 interrupted one left.
@@ -11,6 +17,7 @@ app's face.
 
 from __future__ import annotations
 
+from safemigrate.operations.altering import AlterFieldSafely
 from safemigrate.operations.backfill import Backfill, RunBackfill
 from safemigrate.operations.columns import AddFieldSafely, SafeAddNotNull, SetNotNull
 from safemigrate.operations.constraints import (
@@ -42,6 +49,7 @@ __all__ = [
     "AddIndexToPartitionedTable",
     "AddUniqueConstraintConcurrently",
     "AlterDbDefault",
+    "AlterFieldSafely",
     "Backfill",
     "DeleteModelFromDatabase",
     "DeleteModelFromState",
@@ -56,3 +64,9 @@ __all__ = [
     "SetNotNull",
     "ValidateConstraint",
 ]
+
+# What MigrationWriter writes: ``import safemigrate.operations`` and
+# ``safemigrate.operations.AddFieldSafely(...)``, whichever module defines the class.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

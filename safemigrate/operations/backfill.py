@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.apps.registry import Apps
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import ProjectState
 from django.db.models import Q, QuerySet
 
 from safemigrate.backfill import control
@@ -21,6 +19,7 @@ from safemigrate.backfill.batches import Target
 from safemigrate.backfill.operation import BackfillOperation
 from safemigrate.exceptions import BackfillInTransaction, ConfigurationError
 from safemigrate.models import Direction
+from safemigrate.operations.base import Editor, State
 
 #: A function run on each batch: ``code(apps, batch)``; returns the rows it changed or None.
 BatchCode = Callable[[Apps, QuerySet[Any]], "int | None"]
@@ -39,33 +38,21 @@ class BaseBackfill(BackfillOperation):
     def model_name_lower(self) -> str:
         return self.model_name.lower()
 
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+    def state_forwards(self, app_label: str, state: State) -> None:
         """A backfill changes rows, never the schema."""
 
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
         self._run(app_label, schema_editor, from_state, Direction.FORWARDS)
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
         self._run(app_label, schema_editor, from_state, Direction.BACKWARDS)
 
     def _run(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        state: ProjectState,
-        direction: Direction,
+        self, app_label: str, schema_editor: Editor, state: State, direction: Direction
     ) -> None:
         connection = schema_editor.connection
         if schema_editor.atomic_migration or connection.in_atomic_block:

@@ -13,34 +13,37 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.backends.utils import split_identifier
 from django.db.migrations.operations import AddField, AlterField
-from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED, Field
 
 from safemigrate.conf import conf
 from safemigrate.operations.base import (
+    Editor,
+    NonAtomicOperation,
+    State,
+    alter_table,
     checkpoint,
-    ensure_not_in_transaction,
     execute,
     logger,
-    only_changes,
     probe,
-    quote,
     server_version,
 )
-from safemigrate.operations.constraints import constraint_exists, set_not_null, validate_constraint
+from safemigrate.operations.constraints import (
+    add_foreign_key,
+    add_unique_using_index,
+    constraint_exists,
+    set_not_null,
+)
 from safemigrate.operations.indexes import build_index, concurrently
 from safemigrate.postgres import catalog
+from safemigrate.postgres.tables import quote_identifier, quote_relation, split_relation
 
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 FAST_DEFAULT_VERSION = 110000
 MAX_IDENTIFIER = 63
-FK_SUFFIX = "_fk_%(to_table)s_%(to_column)s"
 
 
-def has_volatile_default(schema_editor: BaseDatabaseSchemaEditor, field: Field[Any, Any]) -> bool:
+def has_volatile_default(schema_editor: Editor, field: Field[Any, Any]) -> bool:
     """Whether adding ``field``'s column with its default would rewrite the table.
 
     Since PostgreSQL 11 a default is stored once in the catalog unless it is volatile
@@ -87,21 +90,21 @@ def unique_key_name(table: str, column: str) -> str:
     return f"{table[:table_chars]}_{column[:column_chars]}_key"
 
 
-def _integer_pk(model: Any) -> str:
-    """Return the primary key column the backfill walks; it must be an integer."""
+def integer_pk(model: Any) -> str:
+    """Return the primary key column ``backfill_default`` walks; it must be an integer."""
     pk = model._meta.pk
     if pk.get_internal_type() not in ("AutoField", "BigAutoField", "SmallAutoField") and (
         "Integer" not in pk.get_internal_type()
     ):
         raise NotSupportedError(
-            f"AddFieldSafely fills a volatile default in batches by integer primary key, and "
+            f"safemigrate fills a column's new default in batches by integer primary key, and "
             f"{model._meta.label} has a {pk.get_internal_type()}: add the column nullable, "
             "backfill it, then use SetNotNull. See docs/operations/columns.md."
         )
     return str(pk.column)
 
 
-def _column_suffix(schema_editor: BaseDatabaseSchemaEditor, field: Any) -> str:
+def _column_suffix(schema_editor: Editor, field: Any) -> str:
     """The type suffix and inline check that ``AddField`` puts after the column definition."""
     suffix = ""
     if type_suffix := field.db_type_suffix(connection=schema_editor.connection):
@@ -112,9 +115,7 @@ def _column_suffix(schema_editor: BaseDatabaseSchemaEditor, field: Any) -> str:
     return suffix
 
 
-def backfill_default(
-    schema_editor: BaseDatabaseSchemaEditor, table: str, column: str, pk: str
-) -> None:
+def backfill_default(schema_editor: Editor, table: str, column: str, pk: str) -> None:
     """Fill existing rows' NULLs with the column's default, one short transaction per batch.
 
     ``SET column = DEFAULT`` evaluates a volatile default once per row, as an ``ADD COLUMN``
@@ -122,7 +123,7 @@ def backfill_default(
     walk the primary key, so a row updated meanwhile by the application is still found; rows
     inserted after the default was set already have a value.
     """
-    qtable, qcolumn, qpk = (quote(schema_editor, name) for name in (table, column, pk))
+    qtable, qcolumn, qpk = quote_relation(table), quote_identifier(column), quote_identifier(pk)
     # One batch: a primary-key range, bounded by LIMIT too so it reads as one batch.
     sql = (
         f"UPDATE {qtable} SET {qcolumn} = DEFAULT WHERE {qpk} IN ("
@@ -144,7 +145,7 @@ def backfill_default(
         logger.info("Backfilled %s.%s up to %s=%s", table, column, pk, start + size - 1)
 
 
-class AddFieldSafely(AddField):
+class AddFieldSafely(NonAtomicOperation, AddField):
     """Add a field in short, committed, resumable steps.
 
     1. ``ADD COLUMN`` (instant: a stable default is stored in the catalog on PostgreSQL >= 11;
@@ -154,23 +155,12 @@ class AddFieldSafely(AddField):
     3. its foreign key added ``NOT VALID``, then validated without blocking writes.
     """
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
-    atomic = False
-
-    def describe(self) -> str:
-        return f"Safely add field {self.name} to {self.model_name}"
+    docs_page = "columns"
 
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "columns")
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        if not (model := self.routed_model(app_label, schema_editor, to_state)):
             return
         field = model._meta.get_field(self.name)
         if field.many_to_many:
@@ -188,7 +178,7 @@ class AddFieldSafely(AddField):
         self._add_unique(schema_editor, model, field)
         self._add_foreign_key(schema_editor, model, field)
 
-    def _add_column(self, schema_editor: BaseDatabaseSchemaEditor, model: Any, field: Any) -> None:
+    def _add_column(self, schema_editor: Editor, model: Any, field: Any) -> None:
         table, column = model._meta.db_table, field.column
         exists = probe(schema_editor, catalog.column_info, table, column, default=None)
         volatile = has_volatile_default(schema_editor, field)
@@ -196,10 +186,10 @@ class AddFieldSafely(AddField):
             target = _nullable_copy(field, model) if volatile else self._plain_copy(field, model)
             definition, params = schema_editor.column_sql(model, target, include_default=True)
             definition = f"{definition}{_column_suffix(schema_editor, field)}"
-            execute(
+            alter_table(
                 schema_editor,
-                f"ALTER TABLE {quote(schema_editor, table)} ADD COLUMN IF NOT EXISTS "
-                f"{quote(schema_editor, column)} {definition}",
+                table,
+                f"ADD COLUMN IF NOT EXISTS {quote_identifier(column)} {definition}",
                 params,
             )
             checkpoint(schema_editor, type(self).__name__, "add column")
@@ -216,44 +206,41 @@ class AddFieldSafely(AddField):
         return copy
 
     @staticmethod
-    def _drop_python_default(
-        schema_editor: BaseDatabaseSchemaEditor, model: Any, field: Any, volatile: bool
-    ) -> None:
+    def _drop_python_default(schema_editor: Editor, model: Any, field: Any, volatile: bool) -> None:
         """Drop the one-off default that filled existing rows, as ``AddField`` does."""
         if volatile or field.has_db_default() or schema_editor.effective_default(field) is None:
             return
-        execute(
+        alter_table(
             schema_editor,
-            f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} ALTER COLUMN "
-            f"{quote(schema_editor, field.column)} DROP DEFAULT",
+            model._meta.db_table,
+            f"ALTER COLUMN {quote_identifier(field.column)} DROP DEFAULT",
         )
 
-    def _fill_volatile(
-        self, schema_editor: BaseDatabaseSchemaEditor, model: Any, field: Any
-    ) -> None:
+    def _fill_volatile(self, schema_editor: Editor, model: Any, field: Any) -> None:
         table, column = model._meta.db_table, field.column
         default_sql, params = schema_editor.db_default_sql(field)
-        execute(
+        alter_table(
             schema_editor,
-            f"ALTER TABLE {quote(schema_editor, table)} ALTER COLUMN "
-            f"{quote(schema_editor, column)} SET DEFAULT {default_sql}",
+            table,
+            f"ALTER COLUMN {quote_identifier(column)} SET DEFAULT {default_sql}",
             params,
         )
-        backfill_default(schema_editor, table, column, _integer_pk(model))
+        backfill_default(schema_editor, table, column, integer_pk(model))
         checkpoint(schema_editor, type(self).__name__, "backfill")
         if not field.null:
             set_not_null(schema_editor, table, column)
 
     def _add_indexes(self, schema_editor: Any, model: Any, field: Any) -> None:
+        table = model._meta.db_table
         for statement in schema_editor._field_indexes_sql(model, field):
             name = str(statement.parts["name"]).strip('"')
-            build_index(schema_editor, name, concurrently(statement), type(self).__name__)
+            build_index(schema_editor, table, name, concurrently(statement), type(self).__name__)
 
     def _add_unique(self, schema_editor: Any, model: Any, field: Any) -> None:
         if not field.unique or field.primary_key:
             return
         table = model._meta.db_table
-        name = unique_key_name(table, field.column)
+        name = unique_key_name(split_relation(table)[1], field.column)
         if constraint_exists(schema_editor, table, name):
             return
         template = (
@@ -261,64 +248,42 @@ class AddFieldSafely(AddField):
             "(%(columns)s)%(include)s%(extra)s%(condition)s"
         )
         create = schema_editor._create_index_sql(model, fields=[field], name=name, sql=template)
-        build_index(schema_editor, name, create, type(self).__name__)
-        qname = quote(schema_editor, name)
-        execute(
-            schema_editor,
-            f"ALTER TABLE {quote(schema_editor, table)} ADD CONSTRAINT {qname} "
-            f"UNIQUE USING INDEX {qname}",
-        )
+        build_index(schema_editor, table, name, create, type(self).__name__)
+        add_unique_using_index(schema_editor, table, name)
 
     def _add_foreign_key(self, schema_editor: Any, model: Any, field: Any) -> None:
-        if not (field.remote_field and field.db_constraint):
-            return
-        table = model._meta.db_table
-        target = field.target_field
-        suffix = FK_SUFFIX % {
-            "to_table": split_identifier(target.model._meta.db_table)[1],
-            "to_column": target.column,
-        }
-        name = schema_editor._create_index_name(table, [field.column], suffix=suffix)
-        if not constraint_exists(schema_editor, table, name):
-            statement = schema_editor._create_fk_sql(model, field, FK_SUFFIX)
-            execute(schema_editor, f"{statement} NOT VALID")
-            checkpoint(schema_editor, type(self).__name__, "add foreign key not valid")
-        validate_constraint(schema_editor, table, name)
+        if field.remote_field and field.db_constraint:
+            add_foreign_key(schema_editor, model, field, type(self).__name__)
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if model._meta.get_field(self.name).many_to_many:
+        model = self.routed_model(app_label, schema_editor, from_state, in_transaction=True)
+        if not model:
+            return
+        field = model._meta.get_field(self.name)
+        if field.many_to_many:
             super().database_backwards(app_label, schema_editor, from_state, to_state)
             return
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            column = model._meta.get_field(self.name).column
-            execute(
-                schema_editor,
-                f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} "
-                f"DROP COLUMN IF EXISTS {quote(schema_editor, column)} CASCADE",
-            )
+        change = f"DROP COLUMN IF EXISTS {quote_identifier(field.column)} CASCADE"
+        alter_table(schema_editor, model._meta.db_table, change)
+
+    def describe(self) -> str:
+        return f"Safely add field {self.name} to {self.model_name}"
 
     @property
     def migration_name_fragment(self) -> str:
         return f"{super().migration_name_fragment}_safely"
 
 
-class SetNotNull(AlterField):
+class SetNotNull(NonAtomicOperation, AlterField):
     """Make a nullable field NOT NULL without a scan under ACCESS EXCLUSIVE.
 
     Adds ``CHECK (column IS NOT NULL) NOT VALID``, validates it, sets NOT NULL (PostgreSQL
     >= 12 skips the scan thanks to the check) and drops the check. Backwards drops NOT NULL.
     """
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
-    atomic = False
+    docs_page = "not-null"
 
     def __init__(self, model_name: str, name: str, field: Field[Any, Any] | None = None) -> None:
         if field is not None and field.null:
@@ -332,51 +297,34 @@ class SetNotNull(AlterField):
             kwargs.pop("field", None)
         return name, args, kwargs
 
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+    def state_forwards(self, app_label: str, state: State) -> None:
         field = self.field
         if field is None:
             field = state.models[app_label, self.model_name_lower].fields[self.name].clone()
             field.null = False
         state.alter_field(app_label, self.model_name_lower, self.name, field, True)
 
-    def describe(self) -> str:
-        return f"Safely set NOT NULL on {self.model_name}.{self.name}"
-
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "not-null")
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        if not (model := self.routed_model(app_label, schema_editor, to_state)):
             return
-        old = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
-        new = model._meta.get_field(self.name)
-        if not only_changes(old, new, {"null", "blank"}):
-            raise ValueError(
-                f"SetNotNull on {self.model_name}.{self.name} may change only null (and blank): "
-                "put other changes in an AlterField of their own. See docs/operations/not-null.md."
-            )
+        _, new = self.altered_field(app_label, model, from_state, {"null", "blank"})
         set_not_null(schema_editor, model._meta.db_table, new.column)
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if model := self.routed_model(app_label, schema_editor, to_state, in_transaction=True):
             column = model._meta.get_field(self.name).column
-            execute(
+            alter_table(
                 schema_editor,
-                f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} ALTER COLUMN "
-                f"{quote(schema_editor, column)} DROP NOT NULL",
+                model._meta.db_table,
+                f"ALTER COLUMN {quote_identifier(column)} DROP NOT NULL",
             )
+
+    def describe(self) -> str:
+        return f"Safely set NOT NULL on {self.model_name}.{self.name}"
 
     @property
     def migration_name_fragment(self) -> str:

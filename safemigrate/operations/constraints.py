@@ -13,49 +13,49 @@ import hashlib
 from typing import Any, cast
 
 from django.contrib.postgres import operations as postgres_operations
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.ddl_references import Statement
 from django.db.migrations.operations import AddConstraint
-from django.db.migrations.state import ProjectState
 from django.db.models import UniqueConstraint
 from django.db.models.constraints import BaseConstraint
 
 from safemigrate.operations.base import (
+    Editor,
+    NonAtomicOperation,
+    SafeOperation,
+    State,
+    alter_table,
     checkpoint,
-    ensure_not_in_transaction,
     execute,
     probe,
-    quote,
 )
 from safemigrate.operations.indexes import build_index, concurrently, drop_index
 from safemigrate.postgres import catalog
+from safemigrate.postgres.tables import quote_identifier, split_relation
 
 MAX_NAME = 63
+#: The suffix Django names a field's foreign key constraint with.
+FK_SUFFIX = "_fk_%(to_table)s_%(to_column)s"
 
 
-def constraint_exists(schema_editor: BaseDatabaseSchemaEditor, table: str, name: str) -> bool:
+def constraint_exists(schema_editor: Editor, table: str, name: str) -> bool:
     return probe(schema_editor, catalog.constraint_validity, table, name, default=None) is not None
 
 
-def validate_constraint(schema_editor: BaseDatabaseSchemaEditor, table: str, name: str) -> None:
+def validate_constraint(schema_editor: Editor, table: str, name: str) -> None:
     """Check existing rows against a NOT VALID constraint without blocking writes."""
-    execute(
-        schema_editor,
-        f"ALTER TABLE {quote(schema_editor, table)} VALIDATE CONSTRAINT "
-        f"{quote(schema_editor, name)}",
-    )
+    alter_table(schema_editor, table, f"VALIDATE CONSTRAINT {quote_identifier(name)}")
 
 
 def not_null_check_name(table: str, column: str) -> str:
     """Name the helper check of ``column``: recognisable by its prefix, at most 63 bytes."""
-    name = f"{catalog.NOT_NULL_CHECK_PREFIX}{table}_{column}"
+    name = f"{catalog.NOT_NULL_CHECK_PREFIX}{split_relation(table)[1]}_{column}"
     if len(name.encode()) <= MAX_NAME:
         return name
     digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:8]
     return f"{name.encode()[: MAX_NAME - 9].decode(errors='ignore')}_{digest}"
 
 
-def set_not_null(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) -> None:
+def set_not_null(schema_editor: Editor, table: str, column: str) -> None:
     """Make ``column`` NOT NULL without scanning the table under an ACCESS EXCLUSIVE lock.
 
     ``SET NOT NULL`` scans every row under that lock, unless (PostgreSQL >= 12) a validated
@@ -66,23 +66,38 @@ def set_not_null(schema_editor: BaseDatabaseSchemaEditor, table: str, column: st
     operation = "SetNotNull"
     info = probe(schema_editor, catalog.column_info, table, column, default=(True, False))
     check = not_null_check_name(table, column)
-    qtable, qcheck = quote(schema_editor, table), quote(schema_editor, check)
     if info is not None and info[0]:
         if not constraint_exists(schema_editor, table, check):
-            execute(
-                schema_editor,
-                f"ALTER TABLE {qtable} ADD CONSTRAINT {qcheck} "
-                f"CHECK ({quote(schema_editor, column)} IS NOT NULL) NOT VALID",
+            not_null = f"CHECK ({quote_identifier(column)} IS NOT NULL) NOT VALID"
+            alter_table(
+                schema_editor, table, f"ADD CONSTRAINT {quote_identifier(check)} {not_null}"
             )
             checkpoint(schema_editor, operation, "add check not valid")
         validate_constraint(schema_editor, table, check)
         checkpoint(schema_editor, operation, "validate check")
-        execute(
-            schema_editor,
-            f"ALTER TABLE {qtable} ALTER COLUMN {quote(schema_editor, column)} SET NOT NULL",
-        )
+        alter_table(schema_editor, table, f"ALTER COLUMN {quote_identifier(column)} SET NOT NULL")
         checkpoint(schema_editor, operation, "set not null")
-    execute(schema_editor, f"ALTER TABLE {qtable} DROP CONSTRAINT IF EXISTS {qcheck}")
+    alter_table(schema_editor, table, f"DROP CONSTRAINT IF EXISTS {quote_identifier(check)}")
+
+
+def add_foreign_key(schema_editor: Any, model: Any, field: Any, operation: str) -> None:
+    """Add ``field``'s foreign key ``NOT VALID`` (a moment's lock on both tables), then
+    validate it without blocking writes; each step is skipped when already done."""
+    table, target = model._meta.db_table, field.target_field
+    suffix = FK_SUFFIX % {
+        "to_table": split_relation(target.model._meta.db_table)[1],
+        "to_column": target.column,
+    }
+    name = schema_editor._create_index_name(table, [field.column], suffix=suffix)
+    if not constraint_exists(schema_editor, table, name):
+        execute(schema_editor, f"{schema_editor._create_fk_sql(model, field, FK_SUFFIX)} NOT VALID")
+        checkpoint(schema_editor, operation, "add foreign key not valid")
+    validate_constraint(schema_editor, table, name)
+
+
+def drop_constraint(schema_editor: Editor, table: str, name: str) -> None:
+    """Drop a constraint if it is there: a catalog change, under a moment's lock."""
+    alter_table(schema_editor, table, f"DROP CONSTRAINT IF EXISTS {quote_identifier(name)}")
 
 
 def _nulls(constraint: Any) -> str:
@@ -96,7 +111,7 @@ def _is_plain(constraint: Any) -> bool:
     )
 
 
-class AddUniqueConstraintConcurrently(AddConstraint):
+class AddUniqueConstraintConcurrently(NonAtomicOperation, AddConstraint):
     """Add a unique constraint through a unique index built ``CONCURRENTLY``.
 
     The index is built first without blocking writes (resuming a failed earlier build), then
@@ -109,9 +124,7 @@ class AddUniqueConstraintConcurrently(AddConstraint):
     model_name: str
     constraint: BaseConstraint
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
-    atomic = False
+    docs_page = "constraints"
 
     def __init__(self, model_name: str, constraint: UniqueConstraint) -> None:
         if not isinstance(constraint, UniqueConstraint):
@@ -121,39 +134,22 @@ class AddUniqueConstraintConcurrently(AddConstraint):
             )
         super().__init__(model_name, constraint)
 
-    def describe(self) -> str:
-        return (
-            f"Concurrently create unique constraint {self.constraint.name} "
-            f"on model {self.model_name}"
-        )
-
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "constraints")
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        if not (model := self.routed_model(app_label, schema_editor, to_state)):
             return
         constraint: Any = self.constraint
-        table, name = model._meta.db_table, constraint.name
+        table, name, operation = model._meta.db_table, constraint.name, type(self).__name__
         if not _is_plain(constraint):
             statement = concurrently(cast(Statement, constraint.create_sql(model, schema_editor)))
-            build_index(schema_editor, name, statement, type(self).__name__)
+            build_index(schema_editor, table, name, statement, operation)
             return
         if constraint_exists(schema_editor, table, name):
             return
-        build_index(schema_editor, name, self._index_sql(model, schema_editor), type(self).__name__)
-        editor: Any = schema_editor
-        deferrable = editor._deferrable_constraint_sql(constraint.deferrable)
-        execute(
-            schema_editor,
-            f"ALTER TABLE {quote(schema_editor, table)} ADD CONSTRAINT {quote(schema_editor, name)}"
-            f" UNIQUE USING INDEX {quote(schema_editor, name)}{deferrable}",
-        )
+        build_index(schema_editor, table, name, self._index_sql(model, schema_editor), operation)
+        deferred = schema_editor._deferrable_constraint_sql(constraint.deferrable)  # type: ignore[attr-defined]
+        add_unique_using_index(schema_editor, table, name, deferred)
 
     def _index_sql(self, model: Any, schema_editor: Any) -> Any:
         constraint: Any = self.constraint
@@ -167,29 +163,38 @@ class AddUniqueConstraintConcurrently(AddConstraint):
         )
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
-        name = self.constraint.name
-        execute(
-            schema_editor,
-            f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} "
-            f"DROP CONSTRAINT IF EXISTS {quote(schema_editor, name)}",
+        if model := self.routed_model(app_label, schema_editor, to_state):
+            table, name = model._meta.db_table, self.constraint.name
+            drop_constraint(schema_editor, table, name)
+            drop_index(schema_editor, table, name)
+
+    def describe(self) -> str:
+        return (
+            f"Concurrently create unique constraint {self.constraint.name} "
+            f"on model {self.model_name}"
         )
-        drop_index(schema_editor, name)
 
     @property
     def migration_name_fragment(self) -> str:
         return f"{super().migration_name_fragment}_concurrently"
 
 
-class AddConstraintNotValid(postgres_operations.AddConstraintNotValid):
+def add_unique_using_index(
+    schema_editor: Editor, table: str, name: str, deferred: str = ""
+) -> None:
+    """Make the unique index ``name`` the unique constraint ``name``: a catalog change.
+
+    ``deferred`` is Django's SQL for the constraint's ``deferrable`` (`` DEFERRABLE ...``).
+    """
+    quoted = quote_identifier(name)
+    alter_table(
+        schema_editor, table, f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted}{deferred}"
+    )
+
+
+class AddConstraintNotValid(SafeOperation, postgres_operations.AddConstraintNotValid):
     """Add a check constraint ``NOT VALID``: new rows are checked, old ones not yet.
 
     Follow it with ``ValidateConstraint``, in a later transaction (a non-atomic migration,
@@ -201,39 +206,24 @@ class AddConstraintNotValid(postgres_operations.AddConstraintNotValid):
     model_name: str
     constraint: BaseConstraint
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
+    docs_page = "constraints"
 
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        table = model._meta.db_table
-        if constraint_exists(schema_editor, table, self.constraint.name):
-            return
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = self.routed_model(app_label, schema_editor, from_state)
+        table = model._meta.db_table if model else None
+        if table and not constraint_exists(schema_editor, table, self.constraint.name):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            execute(
-                schema_editor,
-                f"ALTER TABLE {quote(schema_editor, model._meta.db_table)} "
-                f"DROP CONSTRAINT IF EXISTS {quote(schema_editor, self.constraint.name)}",
-            )
+        if model := self.routed_model(app_label, schema_editor, to_state):
+            drop_constraint(schema_editor, model._meta.db_table, self.constraint.name)
 
 
-class ValidateConstraint(postgres_operations.ValidateConstraint):
+class ValidateConstraint(SafeOperation, postgres_operations.ValidateConstraint):
     """Validate a NOT VALID constraint under a lock that lets reads and writes through.
 
     Validating a valid constraint does nothing, so a rerun is safe. Backwards does nothing:
@@ -241,5 +231,4 @@ class ValidateConstraint(postgres_operations.ValidateConstraint):
     is what the previous state's NOT VALID constraint would become anyway.
     """
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
+    docs_page = "constraints"

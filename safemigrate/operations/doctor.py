@@ -24,7 +24,8 @@ from safemigrate.conf import conf
 from safemigrate.exceptions import LeftoversRemain
 from safemigrate.models import Direction, MigrationRun, Status
 from safemigrate.postgres import catalog
-from safemigrate.postgres.sessions import current_settings, set_settings
+from safemigrate.postgres.sessions import session_settings
+from safemigrate.postgres.tables import quote_identifier, quote_relation
 
 Action = Callable[[], None]
 #: Operations that change only Django's state: rerunning them touches nothing.
@@ -62,14 +63,11 @@ class Doctor:
     def _timeouts(self, concurrently: bool) -> Iterator[None]:
         """Wait for a lock no longer than LOCK_TIMEOUT (CONCURRENTLY work waits as it must)."""
         lock_timeout = "0" if concurrently else str(conf.lock_timeout_ms)
-        with self.connection.cursor() as cursor:
-            saved = current_settings(cursor, ["lock_timeout"])
-            set_settings(cursor, {"lock_timeout": lock_timeout}, local=False)
-        try:
+        with (
+            self.connection.cursor() as cursor,
+            session_settings(cursor, {"lock_timeout": lock_timeout}),
+        ):
             yield
-        finally:
-            with self.connection.cursor() as cursor:
-                set_settings(cursor, {"lock_timeout": saved["lock_timeout"]}, local=False)
 
     def findings(self) -> list[Finding]:
         with self.connection.cursor() as cursor:
@@ -88,11 +86,8 @@ class Doctor:
             *self._stopped_migrations(),
         ]
 
-    def _q(self, name: str) -> str:
-        return str(self.connection.ops.quote_name(name))
-
     def _invalid_index(self, leftover: catalog.Leftover) -> Finding:
-        name = self._q(leftover.name)
+        name = quote_relation(leftover.name)
         return Finding(
             f"INVALID index {leftover.name} on {leftover.table} (a CREATE INDEX CONCURRENTLY "
             f"that failed or was interrupted): {leftover.definition}",
@@ -103,7 +98,7 @@ class Doctor:
         )
 
     def _not_valid(self, leftover: catalog.Leftover) -> Finding:
-        table, name = self._q(leftover.table), self._q(leftover.name)
+        table, name = quote_relation(leftover.table), quote_identifier(leftover.name)
         return Finding(
             f"NOT VALID constraint {leftover.name} on {leftover.table}: {leftover.definition}",
             f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}",
@@ -113,8 +108,9 @@ class Doctor:
         )
 
     def _not_null_check(self, leftover: catalog.Leftover) -> Finding:
-        table, name = self._q(leftover.table), self._q(leftover.name)
+        table, name = quote_relation(leftover.table), quote_identifier(leftover.name)
         match = _NOT_NULL.match(leftover.definition)
+        # pg_get_constraintdef() writes the column as SQL: quoted where it needs to be.
         column = match.group(1) if match else "?"
         drop = f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"
         finish = [

@@ -5,7 +5,9 @@ operations leave Django's state exactly as the originals did, so ``makemigration
 quiet and the final schema is the same. Operations that must run outside a transaction go
 into migrations of their own with ``atomic = False``; a column drop goes last, into a
 migration to hold back until no running code uses the column. The last migration keeps
-the original name, so migrations that depend on it still do.
+the original name, so migrations that depend on it still do. What has no safe form to
+rewrite to (a column's type change, a rename) is kept, and the report ends saying why and
+which page of the docs has the manual path.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import migrations
+from django.db import connection, migrations
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
@@ -26,6 +28,7 @@ from django.db.models import CheckConstraint, UniqueConstraint
 from safemigrate import operations as safe
 from safemigrate.compat import migration_source
 from safemigrate.exceptions import ConfigurationError
+from safemigrate.operations.altering import TYPE_CHANGES_PAGE, column_changes
 
 ATOMIC, NON_ATOMIC, CONTRACT, EITHER = "atomic", "non-atomic", "contract", "either"
 #: Operations that run as one short statement, safe in a migration of either kind.
@@ -41,10 +44,14 @@ SINGLE_STATEMENT = (
 
 @dataclass
 class Step:
-    """Safe operations standing for one original operation, and where they may run."""
+    """Safe operations standing for one original operation, and where they may run.
+
+    ``left`` says why an unsafe original was kept as it is (and where the manual path is).
+    """
 
     operations: list[Operation]
     kind: str = ATOMIC
+    left: str = ""
 
 
 Rewrite = Callable[[Any, ProjectState, str, set[str]], "list[Step] | None"]
@@ -106,14 +113,39 @@ def _changed(old: Any, new: Any) -> set[str]:
     )
 
 
+#: What an ``AlterField`` may change that builds an index or constraint, or scans the table.
+BUILDS = {"db_index", "unique", "null", "db_constraint", "to", "to_field", "on_delete"}
+
+
 def _alter_field(op: Any, state: ProjectState, app: str, created: set[str]) -> Any:
+    if op.model_name_lower in created:
+        return None
     old = state.models[app, op.model_name_lower].fields[op.name]
     changed = _changed(old, op.field) - {"blank", "help_text", "verbose_name"}
     if changed == {"null"} and old.null and not op.field.null:
         return [Step([safe.SetNotNull(op.model_name, op.name, op.field)], NON_ATOMIC)]
     if changed and changed <= {"default", "db_default"}:
         return [Step([safe.AlterDbDefault(op.model_name, op.name, op.field)], EITHER)]
+    if rewrites := column_changes(*_rendered(op, state, app), connection):
+        what = " and ".join(rewrites)
+        why = f"changes the column's {what}, which no short step does (a rewrite or a rename)"
+        return [Step([op], ATOMIC, left=f"{_label(op)} {why}: follow {TYPE_CHANGES_PAGE}")]
+    if changed & BUILDS:
+        return [Step([safe.AlterFieldSafely(op.model_name, op.name, op.field)], NON_ATOMIC)]
     return None
+
+
+def _rendered(op: Any, state: ProjectState, app: str) -> tuple[Any, Any]:
+    """The field before and after ``op``, on models rendered as a migration sees them."""
+    after = state.clone()
+    op.state_forwards(app, after)
+    return tuple(
+        s.apps.get_model(app, op.model_name)._meta.get_field(op.name) for s in (state, after)
+    )
+
+
+def _label(op: Any) -> str:
+    return f"{type(op).__name__} of {op.model_name}.{op.name}"
 
 
 def _remove_field(op: Any, state: ProjectState, app: str, created: set[str]) -> list[Step]:
@@ -206,10 +238,33 @@ def rewrite_migration(app_label: str | None, name: str | None) -> list[str]:
             "write back: convert the other operations by hand (see docs/operations/index.md)."
         )
     state = loader.project_state((app_label, original.name), at_end=False)
-    groups = group(safe_steps(list(original.operations), state, app_label))
-    if [ops for _, ops in groups] == [list(original.operations)]:
-        return [f"{original.app_label}.{original.name} is already safe: nothing to rewrite."]
-    return _write(original, groups)
+    steps = safe_steps(list(original.operations), state, app_label)
+    groups = group(steps)
+    left = [step.left for step in steps if step.left]
+    if [ops for _, ops in groups] != [list(original.operations)]:
+        report = _write(original, groups)
+    elif left:
+        report = [f"{original.app_label}.{original.name}: nothing --fix can rewrite."]
+    else:
+        report = [f"{original.app_label}.{original.name} is already safe: nothing to rewrite."]
+    return report + _not_rewritten(left)
+
+
+def _not_rewritten(left: list[str]) -> list[str]:
+    """End the report with what stays unsafe, why, and where the manual path is."""
+    if not left:
+        return []
+    return ["Not rewritten (no safe form to rewrite to; change these by hand):"] + [
+        f"  - {note}" for note in left
+    ]
+
+
+def part_name(name: str, number: int) -> str:
+    """Name the ``number``-th migration split off ``name`` (``0002_1_changes`` for
+    ``0002_changes``): never a name that ``name`` is a prefix of, so ``migrate app
+    0002_changes`` still finds the original exactly, and sorted before it."""
+    prefix, _, rest = name.partition("_")
+    return f"{prefix}_{number}_{rest}" if rest else f"part{number}_{name}"
 
 
 def _write(original: Any, groups: list[tuple[str, list[Operation]]]) -> list[str]:
@@ -217,7 +272,7 @@ def _write(original: Any, groups: list[tuple[str, list[Operation]]]) -> list[str
     dependencies = list(original.dependencies)
     for number, (kind, operations) in enumerate(groups, 1):
         last = number == len(groups)
-        name = original.name if last else f"{original.name}_{number}"
+        name = original.name if last else part_name(original.name, number)
         atomic = kind in (ATOMIC, CONTRACT) and original.atomic
         attributes = {
             "operations": operations,

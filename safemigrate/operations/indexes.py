@@ -11,18 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres import operations as postgres_operations
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.ddl_references import Statement
-from django.db.migrations.state import ProjectState
 from django.db.models import Index
 
 from safemigrate.operations import progress
 from safemigrate.operations.base import (
+    Editor,
+    NonAtomicOperation,
+    State,
     checkpoint,
-    ensure_not_in_transaction,
     execute,
+    index_relation,
     probe,
-    quote,
 )
 from safemigrate.postgres import catalog
 
@@ -42,18 +42,19 @@ def concurrently(statement: Statement) -> Statement:
 
 
 def build_index(
-    schema_editor: BaseDatabaseSchemaEditor, name: str, create: Statement | str, operation: str
+    schema_editor: Editor, table: str, name: str, create: Statement | str, operation: str
 ) -> None:
-    """Build index ``name`` with ``create`` (a ``CONCURRENTLY`` statement), resumably.
+    """Build ``table``'s index ``name`` with ``create`` (a ``CONCURRENTLY`` statement),
+    resumably.
 
     A valid index of that name means an earlier run finished: nothing to do. An INVALID one
     is what a crashed or cancelled build leaves; it is dropped concurrently and rebuilt.
     """
-    valid = probe(schema_editor, catalog.index_validity, name, default=None)
+    valid = probe(schema_editor, catalog.index_validity, table, name, default=None)
     if valid:
         return
     if valid is False:
-        drop_index(schema_editor, name)
+        drop_index(schema_editor, table, name)
         checkpoint(schema_editor, operation, f"drop invalid index {name}")
     connection = schema_editor.connection
     with progress.watching(connection, name, schema_editor.collect_sql):
@@ -61,80 +62,57 @@ def build_index(
     checkpoint(schema_editor, operation, f"build index {name}")
 
 
-def drop_index(schema_editor: BaseDatabaseSchemaEditor, name: str) -> None:
-    """Drop an index without blocking reads or writes on its table."""
-    execute(schema_editor, f"DROP INDEX CONCURRENTLY IF EXISTS {quote(schema_editor, name)}")
+def drop_index(schema_editor: Editor, table: str, name: str) -> None:
+    """Drop ``table``'s index ``name`` without blocking reads or writes on the table."""
+    execute(schema_editor, f"DROP INDEX CONCURRENTLY IF EXISTS {index_relation(table, name)}")
 
 
-def _create_index(index: Index, model: Any, schema_editor: BaseDatabaseSchemaEditor) -> Statement:
+def _create_index(index: Index, model: Any, schema_editor: Editor) -> Statement:
     statement = index.create_sql(model, schema_editor, concurrently=True)
     return concurrently(statement)
 
 
-class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
+class AddIndexConcurrently(NonAtomicOperation, postgres_operations.AddIndexConcurrently):
     """Create an index with ``CREATE INDEX CONCURRENTLY``, resuming a failed earlier attempt."""
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
+    docs_page = "indexes"
 
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if model := self.routed_model(app_label, schema_editor, to_state):
             statement = _create_index(self.index, model, schema_editor)
-            build_index(schema_editor, self.index.name, statement, type(self).__name__)
+            table, name = model._meta.db_table, self.index.name
+            build_index(schema_editor, table, name, statement, type(self).__name__)
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            drop_index(schema_editor, self.index.name)
+        if model := self.routed_model(app_label, schema_editor, from_state):
+            drop_index(schema_editor, model._meta.db_table, self.index.name)
 
 
-class RemoveIndexConcurrently(postgres_operations.RemoveIndexConcurrently):
+class RemoveIndexConcurrently(NonAtomicOperation, postgres_operations.RemoveIndexConcurrently):
     """Drop an index with ``DROP INDEX CONCURRENTLY``; backwards rebuilds it resumably.
 
     A plain ``DROP INDEX`` takes an ACCESS EXCLUSIVE lock on the table: while it waits for
     a long query to finish, every read and write of the table queues behind it.
     """
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
+    docs_page = "indexes"
 
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            drop_index(schema_editor, self.name)
+        if model := self.routed_model(app_label, schema_editor, from_state):
+            drop_index(schema_editor, model._meta.db_table, self.name)
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "indexes")
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if model := self.routed_model(app_label, schema_editor, to_state):
             index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
             statement = _create_index(index, model, schema_editor)
-            build_index(schema_editor, self.name, statement, type(self).__name__)
+            build_index(
+                schema_editor, model._meta.db_table, self.name, statement, type(self).__name__
+            )

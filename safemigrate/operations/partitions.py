@@ -12,24 +12,27 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.backends.ddl_references import Statement, Table
+from django.db.backends.ddl_references import Statement
 from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.operations import AddIndex
-from django.db.migrations.operations.base import Operation
-from django.db.migrations.state import ProjectState
 
 from safemigrate.declarations import Phase
 from safemigrate.operations.base import (
+    Editor,
+    NonAtomicOperation,
+    SafeOperation,
+    State,
+    alter_table,
     checkpoint,
-    ensure_not_in_transaction,
     execute,
+    index_relation,
+    name_fragment,
     probe,
-    quote,
     server_version,
 )
 from safemigrate.operations.indexes import build_index, concurrently
 from safemigrate.postgres import catalog
+from safemigrate.postgres.tables import quote_identifier, quote_relation, sibling, split_relation
 
 MAX_NAME = 63
 DETACH_CONCURRENTLY_VERSION = 140000
@@ -37,42 +40,32 @@ DETACH_CONCURRENTLY_VERSION = 140000
 
 def partition_index_name(partition: str, index: str) -> str:
     """Name a partition's index after the partition and the parent's index, within 63 bytes."""
-    name = f"{partition}_{index}"
+    name = f"{split_relation(partition)[1]}_{index}"
     if len(name) <= MAX_NAME:
         return name
     digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:8]
     return f"{name[: MAX_NAME - 9]}_{digest}"
 
 
-def _retarget(statement: Statement, template: str, name: str, table: str, quote_name: Any) -> Any:
-    parts = dict(statement.parts, name=quote_name(name), table=Table(table, quote_name))
+def _retarget(statement: Statement, template: str, name: str, table: str) -> Statement:
+    """``statement`` (a ``CREATE INDEX``) for index ``name`` on ``table`` instead."""
+    parts = dict(statement.parts, name=quote_identifier(name), table=quote_relation(table))
     return Statement(template, **parts)
 
 
-class AddIndexToPartitionedTable(AddIndex):
+class AddIndexToPartitionedTable(NonAtomicOperation, AddIndex):
     """Add an index to a partitioned table without locking its partitions against writes.
 
     Resumable: the parent's index is created ``IF NOT EXISTS``, a partition's valid index is
     kept, an invalid one rebuilt, and an attached one left attached.
     """
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
-    atomic = False
-
-    def describe(self) -> str:
-        return f"Create index {self.index.name} on partitioned model {self.model_name}"
+    docs_page = "partitions"
 
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        ensure_not_in_transaction(type(self).__name__, schema_editor, "partitions")
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        if not (model := self.routed_model(app_label, schema_editor, to_state)):
             return
         table, name = model._meta.db_table, self.index.name
         statement = self.index.create_sql(model, schema_editor)
@@ -80,42 +73,48 @@ class AddIndexToPartitionedTable(AddIndex):
             "CREATE INDEX %(name)s ON %(table)s",
             "CREATE INDEX IF NOT EXISTS %(name)s ON ONLY %(table)s",
         )
-        execute(
-            schema_editor, _retarget(statement, template, name, table, schema_editor.quote_name)
-        )
+        execute(schema_editor, _retarget(statement, template, name, table))
         checkpoint(schema_editor, type(self).__name__, "parent index")
         for partition in probe(schema_editor, catalog.partitions_of, table, default=[]):
-            self._partition(schema_editor, statement, partition)
+            self._partition(schema_editor, table, statement, partition)
 
     def _partition(
-        self, schema_editor: BaseDatabaseSchemaEditor, statement: Statement, partition: str
+        self, schema_editor: Editor, table: str, statement: Statement, partition: str
     ) -> None:
         child = partition_index_name(partition, self.index.name)
         create = concurrently(statement)
-        create = _retarget(create, str(create.template), child, partition, schema_editor.quote_name)
-        build_index(schema_editor, child, create, type(self).__name__)
-        if not probe(schema_editor, catalog.index_attached, self.index.name, child, default=False):
+        build_index(
+            schema_editor,
+            partition,
+            child,
+            _retarget(create, str(create.template), child, partition),
+            type(self).__name__,
+        )
+        parent_index, child_index = sibling(table, self.index.name), sibling(partition, child)
+        if not probe(
+            schema_editor, catalog.index_attached, parent_index, child_index, default=False
+        ):
             execute(
                 schema_editor,
-                f"ALTER INDEX {quote(schema_editor, self.index.name)} "
-                f"ATTACH PARTITION {quote(schema_editor, child)}",
+                f"ALTER INDEX {quote_relation(parent_index)} "
+                f"ATTACH PARTITION {quote_relation(child_index)}",
             )
             checkpoint(schema_editor, type(self).__name__, f"attach {child}")
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = self.routed_model(app_label, schema_editor, from_state, in_transaction=True)
+        if model:
             # A partitioned index cannot be dropped CONCURRENTLY; dropping is quick.
-            execute(schema_editor, f"DROP INDEX IF EXISTS {quote(schema_editor, self.index.name)}")
+            index = index_relation(model._meta.db_table, self.index.name)
+            execute(schema_editor, f"DROP INDEX IF EXISTS {index}")
+
+    def describe(self) -> str:
+        return f"Create index {self.index.name} on partitioned model {self.model_name}"
 
 
-class DetachPartitionConcurrently(Operation):
+class DetachPartitionConcurrently(SafeOperation):
     """Detach a partition with ``DETACH PARTITION ... CONCURRENTLY`` (PostgreSQL >= 14).
 
     A plain ``DETACH`` takes ACCESS EXCLUSIVE on the parent: every query of the partitioned
@@ -125,12 +124,10 @@ class DetachPartitionConcurrently(Operation):
     makes it reversible: backwards attaches the partition again ``FOR VALUES`` that bound.
     """
 
-    #: A rerun after a crash finishes the job: it looks at the catalog before each step.
-    idempotent = True
     #: Old code still reads and writes the partition's rows through the parent: it runs
     #: only once the old code is gone.
     deploy_phase = Phase.POST_DEPLOY
-    atomic = False
+    docs_page = "partitions"
 
     def __init__(self, table: str, partition: str, bound: str = "") -> None:
         self.table = table
@@ -147,58 +144,45 @@ class DetachPartitionConcurrently(Operation):
             kwargs["bound"] = self.bound
         return (type(self).__name__, [], kwargs)
 
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+    def state_forwards(self, app_label: str, state: State) -> None:
         """Partitions are tables Django's state does not model."""
 
-    def describe(self) -> str:
-        return f"Detach partition {self.partition} from {self.table}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"detach_{self.partition.lower()}"
-
     def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
-        state = probe(
-            schema_editor, catalog.partition_state, self.table, self.partition, default="attached"
-        )
-        if state is None:
+        if not self.routed(app_label, schema_editor):
             return
-        detach = (
-            f"ALTER TABLE {quote(schema_editor, self.table)} "
-            f"DETACH PARTITION {quote(schema_editor, self.partition)}"
-        )
+        table, partition = self.table, self.partition
+        state = probe(schema_editor, catalog.partition_state, table, partition, default="attached")
+        detach = f"DETACH PARTITION {quote_relation(partition)}"
         if state == "detach pending":
-            execute(schema_editor, f"{detach} FINALIZE")
-        elif server_version(schema_editor) >= DETACH_CONCURRENTLY_VERSION:
-            ensure_not_in_transaction(type(self).__name__, schema_editor, "partitions")
-            execute(schema_editor, f"{detach} CONCURRENTLY")
-        else:
-            execute(schema_editor, detach)
+            alter_table(schema_editor, table, f"{detach} FINALIZE")
+        elif state and server_version(schema_editor) >= DETACH_CONCURRENTLY_VERSION:
+            self.ensure_not_in_transaction(schema_editor)
+            alter_table(schema_editor, table, f"{detach} CONCURRENTLY")
+        elif state:
+            alter_table(schema_editor, table, detach)
 
     def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
+        self, app_label: str, schema_editor: Editor, from_state: State, to_state: State
     ) -> None:
         if not self.bound:
             raise IrreversibleError(
                 f"DetachPartitionConcurrently of {self.partition} has no bound: give "
                 'bound="FROM (...) TO (...)" to attach it again backwards.'
             )
+        if not self.routed(app_label, schema_editor):
+            return
         state = probe(
             schema_editor, catalog.partition_state, self.table, self.partition, default=None
         )
         if state is None:
-            execute(
-                schema_editor,
-                f"ALTER TABLE {quote(schema_editor, self.table)} ATTACH PARTITION "
-                f"{quote(schema_editor, self.partition)} FOR VALUES {self.bound}",
-            )
+            attach = f"ATTACH PARTITION {quote_relation(self.partition)} FOR VALUES {self.bound}"
+            alter_table(schema_editor, self.table, attach)
+
+    def describe(self) -> str:
+        return f"Detach partition {self.partition} from {self.table}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return name_fragment("detach", self.partition)

@@ -1,7 +1,9 @@
 """Catalog probes for the safe operations and the doctor: what a half-done operation left.
 
 Each function takes a DB-API cursor and runs one parametrised query; none of them writes.
-Names are unquoted identifiers as Django generates them, looked up on the search path.
+A table is named as Django's ``db_table`` writes it (``postgres.tables``: quoted here before it
+reaches ``to_regclass()``); an index, a constraint or a column by its plain name, compared as
+a value, so no name is ever folded to lower case or parsed as SQL.
 """
 
 from __future__ import annotations
@@ -9,19 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from safemigrate.postgres.tables import qualified_name, quote_relation, split_relation
+
 #: Check constraints safemigrate adds while it makes a column NOT NULL start with this.
 NOT_NULL_CHECK_PREFIX = "sm_nn_"
 
 
-def index_validity(cursor: Any, name: str) -> bool | None:
-    """Return whether an index is valid, or ``None`` if there is no index of that name.
+def index_validity(cursor: Any, table: str, name: str) -> bool | None:
+    """Return whether ``table``'s index ``name`` is valid, or ``None`` if it has none so named.
 
     A crashed or cancelled ``CREATE INDEX CONCURRENTLY`` leaves an INVALID index behind: it
     slows every write and serves no read, and a plain retry fails because the name is taken.
     """
     cursor.execute(
-        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
-        [name],
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = to_regclass(%s) AND c.relname = %s",
+        [quote_relation(table), name],
     )
     row = cursor.fetchone()
     return None if row is None else bool(row[0])
@@ -31,7 +36,7 @@ def constraint_validity(cursor: Any, table: str, name: str) -> bool | None:
     """Return whether a table's constraint is validated, or ``None`` if it does not exist."""
     cursor.execute(
         "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s",
-        [table, name],
+        [quote_relation(table), name],
     )
     row = cursor.fetchone()
     return None if row is None else bool(row[0])
@@ -44,7 +49,7 @@ def column_info(cursor: Any, table: str, column: str) -> tuple[bool, bool] | Non
         SELECT NOT attnotnull, atthasdef FROM pg_attribute
         WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped
         """,
-        [table, column],
+        [quote_relation(table), column],
     )
     row = cursor.fetchone()
     return None if row is None else (bool(row[0]), bool(row[1]))
@@ -66,19 +71,27 @@ def any_volatile(cursor: Any, functions: list[str]) -> bool:
 
 
 def partitions_of(cursor: Any, table: str) -> list[str]:
-    """Return the direct partitions of a partitioned table, oldest first."""
+    """Return the direct partitions of a partitioned table, oldest first: qualified with their
+    schema when the parent's name is, or when they live in another schema than the parent."""
     cursor.execute(
         """
-        SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        SELECT c.relname, n.nspname, c.relnamespace = p.relnamespace
+        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhparent = to_regclass(%s) ORDER BY c.oid
         """,
-        [table],
+        [quote_relation(table)],
     )
-    return [str(row[0]) for row in cursor.fetchall()]
+    qualified = bool(split_relation(table)[0])
+    return [
+        qualified_name(str(name), str(schema) if qualified or not same else "")
+        for name, schema, same in cursor.fetchall()
+    ]
 
 
 def index_attached(cursor: Any, parent_index: str, child_index: str) -> bool:
-    """Return whether a partition's index is already attached to the parent's index."""
+    """Return whether a partition's index is already attached to the parent's index (both
+    named as relations: qualified when their table is, ``postgres.tables.sibling``)."""
     cursor.execute(
         """
         SELECT EXISTS (
@@ -86,7 +99,7 @@ def index_attached(cursor: Any, parent_index: str, child_index: str) -> bool:
             WHERE inhparent = to_regclass(%s) AND inhrelid = to_regclass(%s)
         )
         """,
-        [parent_index, child_index],
+        [quote_relation(parent_index), quote_relation(child_index)],
     )
     return bool(cursor.fetchone()[0])
 
@@ -98,7 +111,7 @@ def partition_state(cursor: Any, parent: str, partition: str) -> str | None:
         SELECT CASE WHEN inhdetachpending THEN 'detach pending' ELSE 'attached' END
         FROM pg_inherits WHERE inhparent = to_regclass(%s) AND inhrelid = to_regclass(%s)
         """,
-        [parent, partition],
+        [quote_relation(parent), quote_relation(partition)],
     )
     row = cursor.fetchone()
     return None if row is None else str(row[0])
@@ -143,7 +156,11 @@ def index_progress(cursor: Any, pid: int) -> IndexProgress | None:
 
 @dataclass(frozen=True)
 class Leftover:
-    """Something a half-done operation left in the catalog: an index or a constraint."""
+    """Something a half-done operation left in the catalog: an index or a constraint.
+
+    ``table`` (and an index's ``name``) are relations as ``postgres.tables`` names them:
+    qualified with their schema when the search path would not find them unqualified.
+    """
 
     kind: str  # "invalid index", "not valid constraint", "not-null check"
     table: str
@@ -151,51 +168,65 @@ class Leftover:
     definition: str
 
 
+def _schema_shown(relation: str) -> str:
+    """SQL for the schema a relation is named with: none when the search path finds it."""
+    return f"CASE WHEN pg_table_is_visible({relation}.oid) THEN '' ELSE n.nspname END"
+
+
+#: Every schema but PostgreSQL's own (no user schema may start with ``pg_``).
+_USER_SCHEMA = r"n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%%'"
+
+
 def invalid_indexes(cursor: Any) -> list[Leftover]:
     """Return INVALID indexes outside the system schemas (excluding partitioned parents'
     indexes, which stay invalid until every partition's index is attached)."""
     cursor.execute(
-        """
-        SELECT t.relname, c.relname, pg_get_indexdef(i.indexrelid)
+        f"""
+        SELECT {_schema_shown("t")}, t.relname, {_schema_shown("c")}, c.relname,
+            pg_get_indexdef(i.indexrelid)
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_class t ON t.oid = i.indrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid AND c.relkind = 'i'
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname = ANY(current_schemas(false))
-        ORDER BY t.relname, c.relname
-        """
+        WHERE NOT i.indisvalid AND c.relkind = 'i' AND {_USER_SCHEMA}
+        ORDER BY n.nspname, t.relname, c.relname
+        """,
+        [],
     )
-    return [Leftover("invalid index", *row) for row in cursor.fetchall()]
+    return [
+        Leftover("invalid index", qualified_name(table, ts), qualified_name(index, xs), definition)
+        for ts, table, xs, index, definition in cursor.fetchall()
+    ]
+
+
+def _constraints(cursor: Any, kind: str, where: str, params: list[Any]) -> list[Leftover]:
+    cursor.execute(
+        f"""
+        SELECT {_schema_shown("t")}, t.relname, c.conname, pg_get_constraintdef(c.oid)
+        FROM pg_constraint c
+        JOIN pg_class t ON t.oid = c.conrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE {where} AND {_USER_SCHEMA}
+        ORDER BY n.nspname, t.relname, c.conname
+        """,
+        params,
+    )
+    return [
+        Leftover(kind, qualified_name(table, schema), name, definition)
+        for schema, table, name, definition in cursor.fetchall()
+    ]
 
 
 def unvalidated_constraints(cursor: Any) -> list[Leftover]:
     """Return NOT VALID check and foreign key constraints, safemigrate's helpers included."""
-    cursor.execute(
-        """
-        SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
-        FROM pg_constraint c
-        JOIN pg_class t ON t.oid = c.conrelid
-        JOIN pg_namespace n ON n.oid = t.relnamespace
-        WHERE NOT c.convalidated AND n.nspname = ANY(current_schemas(false))
-        ORDER BY t.relname, c.conname
-        """
-    )
-    return [Leftover("not valid constraint", *row) for row in cursor.fetchall()]
+    return _constraints(cursor, "not valid constraint", "NOT c.convalidated", [])
 
 
 def not_null_checks(cursor: Any) -> list[Leftover]:
     """Return safemigrate's helper NOT NULL check constraints still in place."""
-    cursor.execute(
-        """
-        SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
-        FROM pg_constraint c
-        JOIN pg_class t ON t.oid = c.conrelid
-        JOIN pg_namespace n ON n.oid = t.relnamespace
-        WHERE c.contype = 'c' AND c.conname LIKE %s AND n.nspname = ANY(current_schemas(false))
-        ORDER BY t.relname, c.conname
-        """,
+    return _constraints(
+        cursor,
+        "not-null check",
+        "c.contype = 'c' AND c.conname LIKE %s",
         [NOT_NULL_CHECK_PREFIX.replace("_", r"\_") + "%"],
     )
-    return [Leftover("not-null check", *row) for row in cursor.fetchall()]

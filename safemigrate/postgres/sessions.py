@@ -6,6 +6,8 @@ Each function takes a DB-API cursor and runs one parametrised query; none of the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -159,6 +161,20 @@ def set_settings(cursor: Any, values: dict[str, str], *, local: bool) -> None:
     )
 
 
+@contextmanager
+def session_settings(cursor: Any, values: dict[str, str]) -> Iterator[None]:
+    """Set server settings for the session while the block runs; put the old values back.
+
+    For autocommit work, where ``SET LOCAL`` would end with the statement.
+    """
+    saved = current_settings(cursor, list(values))
+    set_settings(cursor, values, local=False)
+    try:
+        yield
+    finally:
+        set_settings(cursor, saved, local=False)
+
+
 def replication_lag_s(cursor: Any) -> float:
     """Return the largest replay lag of the standbys streaming from this server (0 if none)."""
     cursor.execute(
@@ -188,3 +204,17 @@ def oldest_horizon_holder(cursor: Any, exclude: list[int]) -> tuple[int, float] 
     )
     row = cursor.fetchone()
     return None if row is None else (int(row[0]), float(row[1]))
+
+
+def terminate_named(cursor: Any, application_name: str) -> int:
+    """End the other sessions of this database that carry ``application_name``; return how many.
+
+    For sessions of work a killed process started and nobody waits for any more.
+    """
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = %s AND datname = current_database() "
+        "AND pid <> pg_backend_pid()",
+        [application_name],
+    )
+    return int(cursor.fetchone()[0])

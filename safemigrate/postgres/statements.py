@@ -18,7 +18,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType, ReindexObjectType
 
 from safemigrate.postgres.locks import LockMode
-from safemigrate.postgres.tables import quote_relation
+from safemigrate.postgres.tables import qualified_name, quote_relation
 
 _M = LockMode
 _AT = AlterTableType
@@ -57,6 +57,7 @@ _RELATION_OBJECTS = {
 class RelationLock:
     """A lock a statement takes: on a table, or on the table behind an index (``index``)."""
 
+    #: As Django's ``db_table`` writes it: ``shop_order``, or ``"sales"."order"`` when qualified.
     name: str
     mode: LockMode
     via_index: bool = False
@@ -123,16 +124,17 @@ _PLACEHOLDER = re.compile(r"%s")
 
 
 def relation_name(rangevar: ast.RangeVar | None) -> str:
-    """Return ``schema.table`` or ``table`` as written in the statement."""
+    """Return the relation a statement names, as Django's ``db_table`` would write it:
+    ``table`` as written, or ``"schema"."table"`` (``postgres.tables.qualified_name``)."""
     if rangevar is None:
         return ""
-    if rangevar.schemaname:
-        return f"{rangevar.schemaname}.{rangevar.relname}"
-    return str(rangevar.relname)
+    return qualified_name(str(rangevar.relname), str(rangevar.schemaname or ""))
 
 
-def _qualified(names: tuple[Any, ...]) -> str:
-    return ".".join(str(part.sval) for part in names)
+def relation_from_names(names: tuple[Any, ...]) -> str:
+    """Name a relation given as a list of identifiers (``DROP INDEX s.i``), as above."""
+    *schema, name = (str(part.sval) for part in names)
+    return qualified_name(name, schema[-1] if schema else "")
 
 
 def _alter_table(stmt: ast.AlterTableStmt) -> list[RelationLock]:
@@ -183,11 +185,13 @@ def _drop(stmt: ast.DropStmt) -> list[RelationLock]:
     if stmt.removeType == ObjectType.OBJECT_INDEX:
         mode = _M.SHARE_UPDATE_EXCLUSIVE if stmt.concurrent else _M.ACCESS_EXCLUSIVE
         return [
-            RelationLock(_qualified(names), mode, via_index=True) for names in stmt.objects or ()
+            RelationLock(relation_from_names(names), mode, via_index=True)
+            for names in stmt.objects or ()
         ]
     if stmt.removeType in _RELATION_OBJECTS:
         return [
-            RelationLock(_qualified(names), _M.ACCESS_EXCLUSIVE) for names in stmt.objects or ()
+            RelationLock(relation_from_names(names), _M.ACCESS_EXCLUSIVE)
+            for names in stmt.objects or ()
         ]
     return []
 
@@ -235,9 +239,9 @@ def _comment(stmt: ast.CommentStmt) -> list[RelationLock]:
     """COMMENT ON TABLE/COLUMN takes SHARE UPDATE EXCLUSIVE (seen in pg_locks; undocumented)."""
     names: tuple[Any, ...] = tuple(stmt.object or ())
     if stmt.objtype == ObjectType.OBJECT_TABLE:
-        return [RelationLock(_qualified(names), _M.SHARE_UPDATE_EXCLUSIVE)]
+        return [RelationLock(relation_from_names(names), _M.SHARE_UPDATE_EXCLUSIVE)]
     if stmt.objtype == ObjectType.OBJECT_COLUMN:
-        return [RelationLock(_qualified(names[:-1]), _M.SHARE_UPDATE_EXCLUSIVE)]
+        return [RelationLock(relation_from_names(names[:-1]), _M.SHARE_UPDATE_EXCLUSIVE)]
     return []
 
 

@@ -42,14 +42,17 @@ def pending_url() -> str:
         return FALLBACK_URL
 
 
-def check_before_run(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> str:
-    """Refuse the run if the gate or the analysis says so; return a notice to show, or ``""``.
+def check_before_run(
+    connection: BaseDatabaseWrapper, options: Mapping[str, Any]
+) -> tuple[str, AnalysisReport | None]:
+    """Refuse the run if the gate or the analysis says so; return a notice to show (or ``""``)
+    and the judged plan, when one was judged, for the rest of the run to read.
 
     Nothing is checked for ``--fake``. ``--allow-unsafe`` skips the analysis's refusal, not
     the gate (which, in ``"errors"`` mode, still reads the analysis's findings).
     """
     if options.get("fake"):
-        return ""
+        return "", None
     mode = options.get("require_approval") or conf.require_approval
     notices = []
     if mode and not _has_review_table(connection):
@@ -63,7 +66,7 @@ def check_before_run(connection: BaseDatabaseWrapper, options: Mapping[str, Any]
         notices.append(report.warning)
         if refuse:
             refuse_unsafe(report)
-    return "\n".join(notice for notice in notices if notice)
+    return "\n".join(notice for notice in notices if notice), report
 
 
 def check_gate(

@@ -60,17 +60,3 @@ def format_ms(value: int | None, runs_python: bool = False) -> str:
     else:
         text = f"{value // 60_000} min"
     return f"{text} + the time of its Python code" if runs_python else text
-
-
-def format_bytes(value: int | None) -> str:
-    """Return a size the way psql's ``\\dt+`` shows it: ``8192 bytes``, ``1.2 MB``."""
-    if value is None:
-        return "-"
-    if value < 1024:
-        return f"{value} bytes"
-    size, unit = value / 1024, "kB"
-    for bigger in ("MB", "GB"):
-        if size < 1024:
-            break
-        size, unit = size / 1024, bigger
-    return f"{size:.1f} {unit}"

@@ -18,7 +18,8 @@ from safemigrate.analysis.report import Finding
 from safemigrate.analysis.rules import get_rule
 from safemigrate.conf import conf
 from safemigrate.conf.checklist import ChecklistItem
-from safemigrate.review.impact import format_bytes, format_ms
+from safemigrate.postgres.tables import format_bytes, quote_relation
+from safemigrate.review.impact import format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
 from safemigrate.review.storm import storm_stall
 
@@ -189,7 +190,8 @@ def backup_commands(connection: BaseDatabaseWrapper, tables: Sequence[str]) -> l
     name = shlex.quote(db["name"])
     commands = [f"{base} --file={shlex.quote(db['name'] + '-' + stamp)}.dump {name}"]
     if tables:
-        only = " ".join(f"--table={shlex.quote(t)}" for t in tables)
+        # pg_dump reads --table as a pattern: quoted, a name is matched exactly as written.
+        only = " ".join(f"--table={shlex.quote(quote_relation(t))}" for t in tables)
         commands.append(
             f"{base} {only} --file={shlex.quote(db['name'] + '-tables-' + stamp)}.dump {name}"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,16 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.utils import timezone
 
-from safemigrate.models import Attempt, MigrationRun, Outcome, Review, Run, Statement, Status
+from safemigrate.models import (
+    Attempt,
+    Backup,
+    MigrationRun,
+    Outcome,
+    Review,
+    Run,
+    Statement,
+    Status,
+)
 from tests.conftest import run_safemigrate
 
 XSS = "<script>alert('x')</script>"
@@ -120,6 +130,9 @@ def test_history_is_read_only_even_for_a_superuser(db):
 
 def test_user_supplied_text_is_escaped_everywhere(db):
     run = make_run(error=XSS, sql=f"SELECT '{XSS}'")
+    Backup.objects.create(
+        run=run, scope="tables", tables=[XSS], path=XSS, started_at=timezone.now(), error=XSS
+    )
     review = Review.objects.create(app_label="shop", name="0004_order_status", notes=XSS)
     client = login(*HISTORY_PERMS, *REVIEW_PERMS)
     for url in (
@@ -149,6 +162,32 @@ def test_run_detail_shows_statements_attempts_blockers_and_a_timeline(scenario):
     assert "Attempts" in text
     assert "<th>Lock timeout</th>" in text
     assert "<td>200 ms</td>" in text  # the attempt's lock timeout
+
+
+def test_run_page_shows_the_backup_and_offers_the_rollback_command(scenario, settings, tmp_path):
+    settings.SAFEMIGRATE = {"BACKUP_DIR": str(tmp_path)}
+    scenario("basic")
+    run_safemigrate("scenarioapp", "0001", verbosity=0)
+    run_safemigrate("scenarioapp", backup=True, verbosity=0)
+    run = Run.objects.latest("started_at")
+    backup = Backup.objects.get(run=run)
+    client = login(*HISTORY_PERMS)
+
+    page = client.get(f"/admin/safemigrate/run/{run.pk}/change/").content.decode()
+
+    assert backup.path in page
+    assert f"({backup.size_bytes} bytes)" in page
+    assert html.escape(backup.restore_command) in page
+    assert f'id="rollback-command">python manage.py safemigrate --rollback {run.pk}</pre>' in page
+
+    run_safemigrate(rollback=str(run.pk), verbosity=0)
+    rollback = Run.objects.latest("started_at")
+    undone = client.get(f"/admin/safemigrate/run/{run.pk}/change/").content.decode()
+    assert f'/admin/safemigrate/run/{rollback.pk}/change/">run {rollback.pk}' in undone
+    page = client.get(f"/admin/safemigrate/run/{rollback.pk}/change/").content.decode()
+    assert "Rollback of" in page
+    assert f'/admin/safemigrate/run/{run.pk}/change/">run {run.pk}' in page
+    assert "rollback-command" not in page, "a rollback is undone by applying again"
 
 
 def test_history_list_queries_do_not_grow_with_the_page(db, django_assert_max_num_queries):

@@ -7,8 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import django
 import pytest
@@ -345,3 +348,29 @@ def test_set_not_null_proven_by_a_validated_check_in_the_live_catalog(scenario):
     report = _json("scenarioapp")
     findings = report["migrations"][0]["operations"][0]["findings"]
     assert [f["rule"] for f in findings] == ["SM103"], "a NOT VALID check proves nothing"
+
+
+def test_a_table_locked_by_another_session_is_judged_as_large_without_waiting(unsafe, blocker):
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO scenarioapp_item (name, quantity) VALUES ('a', 1), ('b', 2)")
+        cursor.execute("ANALYZE scenarioapp_item")
+    blocker.hold("LOCK TABLE scenarioapp_item IN ACCESS EXCLUSIVE MODE")
+    result: list[dict[str, Any]] = []
+
+    def judge() -> None:
+        try:
+            result.append(_json("scenarioapp"))
+        finally:
+            connection.close()  # this thread's own connection
+
+    judging = threading.Thread(target=judge, daemon=True)
+    started = time.monotonic()
+    judging.start()
+    judging.join(timeout=10)
+    blocker.release()
+    judging.join()
+
+    assert time.monotonic() - started < 10, "the analysis queued behind the lock"
+    add_index = result[0]["migrations"][0]["operations"][1]
+    assert add_index["findings"][0]["severity"] == "error"
+    assert "scenarioapp_item" not in add_index["stats"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 
 from safemigrate.guard.history import History, MigrationLog, now
 from safemigrate.guard.sidecar import Sidecar
@@ -79,5 +81,24 @@ def test_the_history_waits_for_the_columns_this_version_writes(scenario):
         run_safemigrate(verbosity=0)
     # The run that brought them up to date wrote its history once they were.
     last = Run.objects.latest("started_at")
-    attempt = Attempt.objects.get(migration__run=last, migration__name="0004_attempt_lock_timeout")
+    attempt = Attempt.objects.get(migration__run=last, migration__name="0007_attempt_lock_timeout")
     assert attempt.lock_timeout_ms == 200
+
+
+def test_a_run_that_upgrades_safemigrate_is_recorded_once_its_columns_exist():
+    # As in a project on an older safemigrate: the history tables lack the newest columns.
+    call_command("migrate", "safemigrate", "0003", verbosity=0)
+    try:
+        output = run_safemigrate("safemigrate")
+    finally:
+        call_command("migrate", "safemigrate", verbosity=0)
+
+    assert "history could not be written" not in output.err
+    run = Run.objects.get()
+    assert run.status == Status.SUCCEEDED
+    newer = sorted(
+        name
+        for app_label, name in MigrationLoader(None).disk_migrations
+        if app_label == "safemigrate" and name > "0003_backfill_state"
+    )
+    assert list(run.migrations.values_list("name", flat=True)) == newer

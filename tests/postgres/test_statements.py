@@ -155,3 +155,25 @@ def test_which_statements_are_watched_for_blockers():
     assert not watched("UPDATE t SET a = 1")
     assert watched("COMMENT ON TABLE t IS 'x'")
     assert watched("ALTER WHAT")
+
+
+def test_a_dot_inside_a_name_is_part_of_it_and_a_schema_is_explicit():
+    from safemigrate.postgres.tables import locked_table
+
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "Sales"')
+        cursor.execute('CREATE TABLE "Sales"."Order Lines" (id int)')
+        cursor.execute('CREATE TABLE "sales.order" (id int)')
+        try:
+            [dotted] = classify('ALTER TABLE "sales.order" ADD COLUMN a int')[0].locks
+            assert dotted.name == "sales.order"
+            assert locked_table(cursor, dotted.regclass, via_index=False) == '"sales.order"'
+            [qualified] = classify('ALTER TABLE "Sales"."Order Lines" ADD COLUMN a int')[0].locks
+            assert qualified.name == '"Sales"."Order Lines"'
+            found = locked_table(cursor, qualified.regclass, via_index=False)
+            assert found == '"Sales"."Order Lines"'
+            [dropped] = classify('DROP TABLE "Sales"."Order Lines"')[0].locks
+            assert dropped.name == '"Sales"."Order Lines"'
+        finally:
+            cursor.execute('DROP SCHEMA "Sales" CASCADE')
+            cursor.execute('DROP TABLE "sales.order"')

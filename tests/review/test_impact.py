@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from safemigrate.analysis.sqlfacts import SchemaMemory, statement_facts
-from safemigrate.review.impact import breaking, format_bytes, format_ms
+from safemigrate.postgres.tables import format_bytes
+from safemigrate.review.impact import breaking, format_ms
 
 GB = 1024**3
 

@@ -31,9 +31,12 @@ from safemigrate.guard.run import GuardedRun
 from safemigrate.guard.summary import summary
 from safemigrate.management import options as safemigrate_options
 from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
-from safemigrate.models import Status
+from safemigrate.models import Run, Status
 from safemigrate.operations.doctor import doctor_command
 from safemigrate.operations.fix import rewrite_migration
+from safemigrate.recovery.backup import BackupPlan, plan_backup, take_backup
+from safemigrate.recovery.rollback import prepare_rollback
+from safemigrate.recovery.tables import forward_tables
 from safemigrate.review.gate import check_before_run
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 from safemigrate.review.render import render as render_runbook
@@ -75,6 +78,7 @@ class Command(migrate.Command):
         for option, mode in (
             ("fix", self._fix),
             ("doctor", self._doctor),
+            ("rollback", self._rollback),
             *((option, self._plain) for option in READ_ONLY_OPTIONS),
             ("lint", self._lint),
             ("backfills", self._backfills),
@@ -118,23 +122,69 @@ class Command(migrate.Command):
 
     def _migrate(self, connection: BaseDatabaseWrapper, options: Options) -> None:
         """Apply the plan as ``migrate`` would, each migration under the guard."""
-        notice = check_before_run(connection, options)
+        notice, report = check_before_run(connection, options)
         if notice:
             self.stderr.write(notice)
         policy = deploy_policy(options, self.reporter.notice)
+        backup = plan_backup(
+            connection, options, lambda: forward_tables(connection, options, report)
+        )
+        self._guarded(
+            connection, options, backup, lambda run: self._apply(run, options), policy=policy
+        )
+
+    def _apply(self, run: GuardedRun, options: Options) -> None:
+        control.finish_pending(run.connection.alias)
+        super().handle(**options)
+
+    def _rollback(self, connection: BaseDatabaseWrapper, options: Options) -> None:
+        """Unapply what one run applied; never gated by the analysis, approvals or phases."""
+        rollback = prepare_rollback(connection, options)
+        nothing = rollback.nothing_to_do()
+        if nothing:
+            self.stdout.write(nothing)
+            return
+        backup = plan_backup(connection, options, rollback.tables)
+        self._guarded(
+            connection,
+            options,
+            backup,
+            lambda run: rollback.execute(run, self.migration_progress_callback),
+            rollback_of=rollback.target,
+        )
+
+    def _guarded(
+        self,
+        connection: BaseDatabaseWrapper,
+        options: Options,
+        backup: BackupPlan | None,
+        body: Callable[[GuardedRun], None],
+        *,
+        policy: DeployPolicy | None = None,
+        rollback_of: Run | None = None,
+    ) -> None:
+        """Run ``body`` as one recorded, guarded run, after the backup if one was asked for."""
         self.run = GuardedRun(connection, options, self.reporter)
+        self.run.history.run.rollback_of = rollback_of
         try:
-            self._migrate_guarded(self.run, policy, options)
+            self._run_guarded(self.run, backup, body, policy)
         except DatabaseError as error:
             raise CommandError(self.run.failure_message(error), returncode=1) from error
 
-    def _migrate_guarded(self, run: GuardedRun, policy: DeployPolicy, options: Options) -> None:
+    def _run_guarded(
+        self,
+        run: GuardedRun,
+        backup: BackupPlan | None,
+        body: Callable[[GuardedRun], None],
+        policy: DeployPolicy | None,
+    ) -> None:
         executor = functools.partial(GuardedExecutor, run=run, policy=policy)
         with run, migrate_uses_executor(executor):
             token = runner.active_run.set(run)
             try:
-                control.finish_pending(run.connection.alias)
-                super().handle(**options)
+                if backup is not None:
+                    take_backup(run, backup)
+                body(run)
             except BaseException as error:
                 code = exit_code_of(error)
                 status = Status.INTERRUPTED if code is None else Status.FAILED
