@@ -73,16 +73,9 @@ TOOLS = {
 }
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    """Read the options, and turn ``--tools`` and ``--variant`` into the Tools to run."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+def add_traffic_arguments(parser: argparse.ArgumentParser, database: str) -> None:
+    """Add the options every stall benchmark shares: table, clients, tools, database."""
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the table (1000000)")
-    parser.add_argument(
-        "--blocker-seconds",
-        type=float,
-        default=8.0,
-        help="how long the long transaction stays open (8)",
-    )
     parser.add_argument("--clients", type=int, default=4, help="client processes (4)")
     parser.add_argument(
         "--rate",
@@ -97,23 +90,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="fraction of operations that are UPDATEs (0.5)",
     )
     parser.add_argument(
-        "--migrate-after",
-        type=float,
-        default=0.5,
-        help="seconds between the blocker taking its lock and the migration starting (0.5)",
-    )
-    parser.add_argument(
         "--tools",
         default="migrate,safemigrate",
         help=f"comma-separated, in order; choices: {', '.join(TOOLS)} (migrate,safemigrate)",
     )
-    parser.add_argument("--database", default=DATABASE, help="the benchmark's own database name")
-    parser.add_argument(
-        "--trace",
-        action="store_true",
-        help="also write every operation (due time from the migration's start, latency) as CSV "
-        "to bench/results/, to see when a stall happened",
-    )
+    parser.add_argument("--database", default=database, help="the benchmark's own database name")
     parser.add_argument(
         "--variant",
         action="append",
@@ -122,7 +103,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also run safemigrate with these SAFEMIGRATE settings, e.g. "
         '\'slow-backoff={"RETRY_BACKOFF": "400ms"}\' (repeatable; for investigations)',
     )
-    args = parser.parse_args(argv)
+
+
+def select_tools(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Turn ``--tools`` and ``--variant`` into ``args.selected``, the Tools to run in order."""
     unknown = [name for name in args.tools.split(",") if name not in TOOLS]
     if unknown:
         parser.error(f"unknown tools {unknown}; choose from {', '.join(TOOLS)}")
@@ -133,6 +117,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             args.selected.append(Tool(label, "safemigrate", json.loads(settings)))
         except ValueError as error:
             parser.error(f"--variant {variant!r}: the settings are not JSON ({error})")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Read the options, and turn ``--tools`` and ``--variant`` into the Tools to run."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    add_traffic_arguments(parser, DATABASE)
+    parser.add_argument(
+        "--blocker-seconds",
+        type=float,
+        default=8.0,
+        help="how long the long transaction stays open (8)",
+    )
+    parser.add_argument(
+        "--migrate-after",
+        type=float,
+        default=0.5,
+        help="seconds between the blocker taking its lock and the migration starting (0.5)",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="also write every operation (due time from the migration's start, latency) as CSV "
+        "to bench/results/, to see when a stall happened",
+    )
+    args = parser.parse_args(argv)
+    select_tools(parser, args)
     if args.migrate_after >= args.blocker_seconds:
         parser.error("--migrate-after must be shorter than --blocker-seconds")
     return args
@@ -235,10 +245,21 @@ def migrate_under_blocker(
     blocker.start()
     blocker.locked.wait(timeout=60)
     time.sleep(args.migrate_after)
+    watcher = MigrationWatcher(database.conninfo)
+    migration = run_migration(database, tool, watcher, timeout)
+    blocker.join(timeout=timeout)
+    if blocker.error is not None:
+        raise SystemExit(f"the {blocker.name} failed: {blocker.error}")
+    return migration
+
+
+def run_migration(
+    database: common.BenchDatabase, tool: Tool, watcher: MigrationWatcher, timeout: float
+) -> MigrationRun:
+    """Run the tool's migration in a child process, watched from outside, and time it."""
     argv = common.django_args(tool.command, *tool.argv(), settings=SETTINGS)
     env = database.child_env(SAFEMIGRATE_BENCH_SETTINGS=json.dumps(tool.safemigrate_settings))
     print(f"   {' '.join(argv[2:])}")
-    watcher = MigrationWatcher(database.conninfo)
     watcher.start()
     load = os.getloadavg()[0]
     started = time.time()
@@ -252,10 +273,8 @@ def migrate_under_blocker(
         stdout, stderr = child.communicate()
     ended = time.time()
     watcher.stop()
-    blocker.join(timeout=timeout)
-    for thread in (blocker, watcher):
-        if thread.error is not None:
-            raise SystemExit(f"the {thread.name} failed: {thread.error}")
+    if watcher.error is not None:
+        raise SystemExit(f"the {watcher.name} failed: {watcher.error}")
     return MigrationRun(started, ended, child.returncode, stdout, stderr, watcher.lock_wait_s, load)
 
 

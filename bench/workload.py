@@ -142,20 +142,91 @@ class Blocker(threading.Thread):
             self.locked.set()
 
 
+class Storm:
+    """A read-heavy application: sessions that keep overlapping short read transactions open.
+
+    Each session reads a row of the table, sleeps in the server until ``transaction_s`` have
+    passed, commits, and begins again at once. The sessions begin their transactions on one
+    schedule, ``transaction_s / sessions`` apart, whatever their connections took or the
+    machine's load delayed. At every moment some transaction holds ACCESS SHARE on the table,
+    yet none is old: the table's lock is never free, and a lock request queues for the longest
+    remaining time of the transactions holding it when it arrives.
+    """
+
+    def __init__(
+        self, conninfo: str, rows: int, sessions: int, transaction_s: float, seconds: float
+    ) -> None:
+        self.conninfo = conninfo
+        self.rows = rows
+        self.sessions = sessions
+        self.transaction_s = transaction_s
+        self.seconds = seconds
+        self.start_at = 0.0
+        self.stopping = threading.Event()
+        self.transactions = 0
+        self.errors: list[BaseException] = []
+        self.threads = [
+            threading.Thread(target=self._session, args=(number,), name=f"bench storm {number}")
+            for number in range(sessions)
+        ]
+
+    def start(self, after: float) -> None:
+        """Start the sessions; their first transactions begin ``after`` seconds from now.
+
+        Give them time to connect (a second is plenty), or the schedule starts late.
+        """
+        self.start_at = time.time() + after
+        for thread in self.threads:
+            thread.daemon = True
+            thread.start()
+
+    def _session(self, number: int) -> None:
+        """Run one session's transactions; an error is kept for the main thread."""
+        rng = random.Random(number)
+        deadline = self.start_at + self.seconds
+        begin = self.start_at + number * self.transaction_s / self.sessions
+        try:
+            with psycopg.connect(self.conninfo, application_name="bench storm") as conn:
+                conn.execute(f"SET statement_timeout = {int((self.seconds + 60) * 1000)}")
+                conn.commit()
+                while not self.stopping.is_set() and begin < deadline:
+                    time.sleep(max(0.0, begin - time.time()))
+                    conn.execute(_SELECT, [rng.randint(1, self.rows)])
+                    remaining = begin + self.transaction_s - time.time()
+                    conn.execute("SELECT pg_sleep(%s)", [max(0.0, remaining)])
+                    conn.commit()
+                    self.transactions += 1
+                    begin += self.transaction_s
+        except BaseException as error:
+            self.errors.append(error)
+
+    def stop(self) -> None:
+        """End the storm (each session finishes its transaction) and wait for it."""
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
 class MigrationWatcher(threading.Thread):
     """Sample from outside how long the migration's sessions spend waiting for a lock.
 
     This is what makes the clients stall: while a session waits for ACCESS EXCLUSIVE, every
     later lock request on the table queues behind it. It also tells whether the migration met
-    the blocker at all (a Django start-up slower than the blocker would make a run meaningless).
+    the blocker at all (a Django start-up slower than the blocker would make a run meaningless)
+    and, given the column the migration adds, when it was applied: when the column became
+    visible to other sessions, i.e. when the migration's transaction committed.
     """
 
-    def __init__(self, conninfo: str, interval: float = 0.01) -> None:
+    def __init__(
+        self, conninfo: str, interval: float = 0.01, column: tuple[str, str] | None = None
+    ) -> None:
         super().__init__(name="bench watcher", daemon=True)
         self.conninfo = conninfo
         self.interval = interval
+        self.column = column
         self.stopping = threading.Event()
         self.lock_wait_s = 0.0
+        self.applied_at: float | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -180,8 +251,20 @@ class MigrationWatcher(threading.Thread):
             if any(wait == "Lock" for (wait,) in waits):
                 self.lock_wait_s += now - last
             last = now
+            if self.column and self.applied_at is None and _has_column(conn, *self.column):
+                self.applied_at = now
 
     def stop(self) -> None:
         """Stop sampling and wait for the thread to end."""
         self.stopping.set()
         self.join(timeout=10)
+
+
+def _has_column(conn: psycopg.Connection[Any], table: str, column: str) -> bool:
+    """Return whether ``table`` has ``column`` as other sessions see it (committed)."""
+    found = conn.execute(
+        "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+        "AND NOT attisdropped",
+        [table, column],
+    ).fetchone()
+    return found is not None

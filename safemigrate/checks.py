@@ -36,6 +36,8 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E015", "HISTORY", "history"),
     ("safemigrate.E016", "HISTORY_MAX_STATEMENTS", "history_max_statements"),
     ("safemigrate.E017", "TABLES", "tables"),
+    ("safemigrate.E018", "LOCK_TIMEOUT_MAX", "lock_timeout_max_ms"),
+    ("safemigrate.E019", "RETRY_LOCK_TIMEOUTS", "retry_lock_timeouts_ms"),
     ("safemigrate.E020", "BASELINE", "baseline"),
     ("safemigrate.E021", "SMALL_TABLE_ROWS", "small_table_rows"),
     ("safemigrate.E022", "HOT_TABLES", "hot_tables"),

@@ -1,10 +1,10 @@
 """What a migration declares to safemigrate, in its ``safemigrate = {...}`` attribute.
 
 One attribute carries everything a migration may say about itself: its own limits
-(``lock_timeout``, ``statement_timeout``, ``retries``, read by the guard), the findings it
-accepts (``allow``, read by the analysis) and its deploy ``phase`` (read by ``deploy/``).
-Its shape is checked here, once, for all of them. ``Phase`` lives here too: operations
-declare theirs with it, and every part may read it.
+(``lock_timeout``, ``lock_timeout_max``, ``statement_timeout``, ``retries``, read by the
+guard), the findings it accepts (``allow``, read by the analysis) and its deploy ``phase``
+(read by ``deploy/``). Its shape is checked here, once, for all of them. ``Phase`` lives here
+too: operations declare theirs with it, and every part may read it.
 
 May import: the app's ``exceptions`` only.
 """
@@ -20,7 +20,14 @@ from django.db.migrations import Migration
 from safemigrate.exceptions import ConfigurationError
 
 MIGRATION_ATTRIBUTE = "safemigrate"
-MIGRATION_KEYS = ("lock_timeout", "statement_timeout", "retries", "allow", "phase")
+MIGRATION_KEYS = (
+    "lock_timeout",
+    "lock_timeout_max",
+    "statement_timeout",
+    "retries",
+    "allow",
+    "phase",
+)
 
 
 class Phase(str, Enum):

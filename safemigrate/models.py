@@ -148,6 +148,7 @@ class Outcome(models.TextChoices):
     LOCK_TIMEOUT = "lock_timeout", "lock timeout"
     DEADLOCK = "deadlock", "deadlock"
     BLOCKED = "blocked", "blocked by long transaction"
+    STORM = "storm", "blocked by a lock storm"
     STATEMENT_TIMEOUT = "statement_timeout", "statement timeout"
     ERROR = "error", "error"
 
@@ -163,6 +164,10 @@ class Attempt(models.Model):
     error = models.TextField(blank=True)
     blockers = models.JSONField(default=list, blank=True)
     backoff_ms = models.PositiveBigIntegerField(default=0)
+    #: The lock timeout the attempt's locking statements ran under: retries wait longer.
+    #: A plain integer: a positive one's CHECK constraint would scan the history under an
+    #: exclusive lock when added.
+    lock_timeout_ms = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["migration", "number"]

@@ -33,6 +33,8 @@ BAD_VALUES = {
     "HISTORY": 1,
     "HISTORY_MAX_STATEMENTS": -1,
     "TABLES": {"shop_order": {"LOCK_TIMEOUT": "fast"}},
+    "LOCK_TIMEOUT_MAX": 0,
+    "RETRY_LOCK_TIMEOUTS": "400ms",
     "BASELINE": {"shop": ""},
     "SMALL_TABLE_ROWS": "small",
     "HOT_TABLES": "shop_order",
@@ -88,7 +90,11 @@ def test_valid_values_pass(settings):
                 "RETRIES": 5,
                 "TERMINATE_IDLE_BLOCKERS_AFTER": "30s",
                 "POOLER": "transaction",
-                "TABLES": {"shop_order": {"LOCK_TIMEOUT": 50, "RETRIES": 100}},
+                "LOCK_TIMEOUT_MAX": "2s",
+                "RETRY_LOCK_TIMEOUTS": ["400ms", 800, "2s"],
+                "TABLES": {
+                    "shop_order": {"LOCK_TIMEOUT": 50, "LOCK_TIMEOUT_MAX": "300ms", "RETRIES": 100}
+                },
             },
         )
         == {}
@@ -108,6 +114,31 @@ def test_unknown_setting_is_reported(settings):
 def test_unknown_table_policy_key(settings):
     found = check_ids(settings, {"TABLES": {"t": {"LOCK": "1s"}}})
     assert "unknown keys ['LOCK']" in found["safemigrate.E017"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "complaint"),
+    [
+        ([], "non-empty list"),
+        (["400ms", "soon"], "RETRY_LOCK_TIMEOUTS'][1] must be a duration"),
+        (["400ms", 0], "above zero"),
+        (["400ms", "2s"], "2000ms, above LOCK_TIMEOUT_MAX (1000ms)"),
+    ],
+)
+def test_retry_lock_timeouts_must_stay_under_the_cap(settings, steps, complaint):
+    found = check_ids(settings, {"RETRY_LOCK_TIMEOUTS": steps})
+    assert list(found) == ["safemigrate.E019"]
+    assert complaint in found["safemigrate.E019"]
+
+
+def test_a_bad_cap_is_reported_once(settings):
+    found = check_ids(settings, {"LOCK_TIMEOUT_MAX": "never", "RETRY_LOCK_TIMEOUTS": ["5s"]})
+    assert list(found) == ["safemigrate.E018"]
+
+
+def test_a_table_cap_must_be_above_zero(settings):
+    found = check_ids(settings, {"TABLES": {"t": {"LOCK_TIMEOUT_MAX": "0ms"}}})
+    assert "['LOCK_TIMEOUT_MAX'] must be above zero" in found["safemigrate.E017"]
 
 
 def test_no_lock_timeout_warns(settings):

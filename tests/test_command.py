@@ -82,6 +82,7 @@ def test_json_summary(scenario):
     assert summary["exit_code"] == 0
     assert [m["name"] for m in summary["migrations"]] == ["0001_initial", "0002_item_note"]
     assert summary["migrations"][1]["attempts"][0]["outcome"] == "ok"
+    assert summary["migrations"][1]["attempts"][0]["lock_timeout_ms"] == 200
     assert summary["run_id"] == Run.objects.get().pk
     assert "Applying scenarioapp.0001_initial" in output.err
 
@@ -90,6 +91,7 @@ def test_json_summary(scenario):
     ("option", "value", "message"),
     [
         ("lock_timeout", "soon", "must be a duration such as '200ms'"),
+        ("lock_timeout_max", "0", "--lock-timeout-max must be above zero"),
         ("statement_timeout", "-1s", "must be a duration"),
         ("retries", -1, "must be a whole number >= 0"),
     ],
@@ -206,6 +208,7 @@ def test_history_stores_no_connection_secrets(scenario):
         "fake_initial",
         "run_syncdb",
         "lock_timeout",
+        "lock_timeout_max",
         "statement_timeout",
         "retries",
         "phase",

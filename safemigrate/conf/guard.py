@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -10,7 +10,7 @@ from safemigrate.conf.values import SettingsGroup, parse_count, parse_duration
 from safemigrate.exceptions import ConfigurationError
 
 POOLER_CHOICES = ("auto", "none", "session", "transaction")
-TABLE_POLICY_KEYS = ("LOCK_TIMEOUT", "STATEMENT_TIMEOUT", "RETRIES")
+TABLE_POLICY_KEYS = ("LOCK_TIMEOUT", "LOCK_TIMEOUT_MAX", "STATEMENT_TIMEOUT", "RETRIES")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class TablePolicy:
     lock_timeout_ms: int | None = None
     statement_timeout_ms: int | None = None
     retries: int | None = None
+    lock_timeout_max_ms: int | None = None
 
 
 def parse_table_policy(table: str, raw: object) -> TablePolicy:
@@ -37,7 +38,25 @@ def parse_table_policy(table: str, raw: object) -> TablePolicy:
         return parse_duration(raw[key], f"{name}[{key!r}]") if key in raw else None
 
     retries = parse_count(raw["RETRIES"], f"{name}['RETRIES']") if "RETRIES" in raw else None
-    return TablePolicy(duration("LOCK_TIMEOUT"), duration("STATEMENT_TIMEOUT"), retries)
+    cap = duration("LOCK_TIMEOUT_MAX")
+    if cap == 0:
+        raise ConfigurationError(f"{name}['LOCK_TIMEOUT_MAX'] must be above zero, e.g. '500ms'.")
+    return TablePolicy(duration("LOCK_TIMEOUT"), duration("STATEMENT_TIMEOUT"), retries, cap)
+
+
+def _check_steps(name: str, steps: tuple[int, ...], cap_ms: int) -> None:
+    """Each retry needs a lock timeout, and none may go past the cap the project promised."""
+    if 0 in steps:
+        raise ConfigurationError(
+            f"{name} must hold durations above zero: a retry without a lock timeout would "
+            "queue for as long as the storm lasts."
+        )
+    above = [step for step in steps if step > cap_ms]
+    if above and cap_ms:
+        raise ConfigurationError(
+            f"{name} has {above[0]}ms, above LOCK_TIMEOUT_MAX ({cap_ms}ms): raise "
+            "LOCK_TIMEOUT_MAX or lower the entry, so the worst stall stays the one you set."
+        )
 
 
 class GuardSettings(SettingsGroup):
@@ -45,6 +64,8 @@ class GuardSettings(SettingsGroup):
 
     DEFAULTS: ClassVar[dict[str, Any]] = {
         "LOCK_TIMEOUT": "200ms",
+        "LOCK_TIMEOUT_MAX": "1s",
+        "RETRY_LOCK_TIMEOUTS": None,
         "STATEMENT_TIMEOUT": "10min",
         "CONCURRENT_STATEMENT_TIMEOUT": 0,
         "RETRIES": 30,
@@ -63,8 +84,39 @@ class GuardSettings(SettingsGroup):
 
     @property
     def lock_timeout_ms(self) -> int:
-        """How long one attempt waits for a lock before giving up and retrying."""
+        """How long the first attempt waits for a lock before giving up and retrying."""
         return self._duration("LOCK_TIMEOUT")
+
+    @property
+    def lock_timeout_max_ms(self) -> int:
+        """The longest lock timeout a retry may grow to: the worst stall a lock storm causes."""
+        value = self._duration("LOCK_TIMEOUT_MAX")
+        if value < 1:
+            raise ConfigurationError(
+                "SAFEMIGRATE['LOCK_TIMEOUT_MAX'] must be a duration above zero such as '1s', "
+                f"not {self._raw('LOCK_TIMEOUT_MAX')!r}: it is the longest a retry may wait."
+            )
+        return value
+
+    @property
+    def retry_lock_timeouts_ms(self) -> tuple[int, ...]:
+        """The lock timeouts of the retries, in order (the last repeats); empty: doubling."""
+        raw = self._raw("RETRY_LOCK_TIMEOUTS")
+        if raw is None:
+            return ()
+        name = "SAFEMIGRATE['RETRY_LOCK_TIMEOUTS']"
+        if isinstance(raw, str | bytes) or not isinstance(raw, Sequence) or not raw:
+            raise ConfigurationError(
+                f"{name} must be None or a non-empty list of durations such as "
+                f"['400ms', '800ms', '1s'], not {raw!r}."
+            )
+        steps = tuple(parse_duration(step, f"{name}[{i}]") for i, step in enumerate(raw))
+        try:
+            cap_ms = self.lock_timeout_max_ms
+        except ConfigurationError:
+            cap_ms = 0  # reported on its own, as safemigrate.E018
+        _check_steps(name, steps, cap_ms)
+        return steps
 
     @property
     def statement_timeout_ms(self) -> int:

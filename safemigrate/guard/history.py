@@ -163,11 +163,14 @@ class History:
     def _write(self, close_stale: bool) -> None:
         if self.warning or not (close_stale or self._has_changes()):
             return
+        saved = self.run.pk is not None
         try:
             self._write_in_transaction(close_stale)
         except DatabaseError as error:
             # The history must never fail a migration: say so once and carry on in memory.
             self.warning = f"the run history could not be written ({error}); it is not saved."
+            if not saved:
+                self.run.pk = None  # rolled back: nothing (a backfill) may refer to it
 
     def _has_changes(self) -> bool:
         return (
@@ -223,11 +226,12 @@ class History:
         history: set[type[models.Model]] = {Run, MigrationRun, Attempt, Statement, Postcondition}
         history.update(type(record) for record in self.attached)
         with connections[self.alias].cursor() as cursor:
-            return all(
-                {field.column for field in model._meta.concrete_fields}
-                <= table_columns(cursor, model._meta.db_table)
-                for model in history
-            )
+            found = {model: table_columns(cursor, model._meta.db_table) for model in history}
+        complete = all(
+            {field.column for field in model._meta.concrete_fields} <= found[model]
+            for model in history
+        )
+        return complete
 
     def _write_migration(self, log: MigrationLog) -> None:
         # Read once: the migration may finish while this thread writes; if it does, the sync

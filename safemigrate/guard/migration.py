@@ -13,41 +13,24 @@ import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 
 from safemigrate.exceptions import BlockedByLongTransaction, PoolerUnsafe, RetriesExhausted
 from safemigrate.guard.history import MigrationLog, now
-from safemigrate.guard.output import Reporter
-from safemigrate.guard.sidecar import Sidecar
-from safemigrate.guard.timeouts import (
-    Backoff,
-    Overrides,
-    Policy,
-    PolicyResolver,
-    migration_overrides,
-)
+from safemigrate.guard.preflight import Preflight, terminate_idle
+from safemigrate.guard.scope import RunScope
+from safemigrate.guard.timeouts import Policy, migration_overrides
 from safemigrate.models import Attempt, Outcome, Statement, Status
-from safemigrate.postgres.locks import LockMode
-from safemigrate.postgres.sessions import (
-    Session,
-    current_settings,
-    long_transactions_on,
-    redact,
-    set_settings,
-    terminate,
-)
-from safemigrate.postgres.statements import RelationLock, StatementInfo, classify
-from safemigrate.postgres.tables import locked_table
+from safemigrate.postgres.sessions import Session, current_settings, redact, set_settings
+from safemigrate.postgres.statements import StatementInfo, classify
 
 T = TypeVar("T")
 
 _RETRYABLE_SQLSTATES = {"55P03": Outcome.LOCK_TIMEOUT, "40P01": Outcome.DEADLOCK}
 _QUERY_CANCELED = "57014"
-_PREFLIGHT_POLL_S = 0.1
 
 
 def outcome_of(error: BaseException) -> Outcome:
@@ -69,26 +52,6 @@ def is_retryable(outcome: Outcome) -> bool:
     return outcome in (Outcome.LOCK_TIMEOUT, Outcome.DEADLOCK, Outcome.BLOCKED)
 
 
-class RunScope(Protocol):
-    """What the guard of each migration shares with its run (``guard.run.GuardedRun``)."""
-
-    connection: BaseDatabaseWrapper
-    reporter: Reporter
-    sidecar: Sidecar
-    overrides: Overrides
-    resolver: PolicyResolver
-    backoff: Backoff
-    preflight: bool
-    preflight_wait_ms: int
-    terminate_idle_after_ms: int | None
-    #: Tables created earlier in the run: nobody else can be using them.
-    created_tables: set[str]
-    #: The migration connection's backend pid, and the run's own sessions (never blockers).
-    pid: int
-    own_pids: list[int]
-    pooled: bool
-
-
 class MigrationGuard:
     """Run one migration under the run's limits and record what happened."""
 
@@ -99,10 +62,16 @@ class MigrationGuard:
         self.connection = run.connection
         self.overrides = run.overrides.over(migration_overrides(migration))
         self.policy = run.resolver.for_migration(self.overrides)
-        self.preflight_budget_ms = run.preflight_wait_ms if run.preflight else 0
+        self.preflight = Preflight(
+            run, run.preflight_wait_ms if run.preflight else 0, self._remember
+        )
         self.blockers: dict[int, Session] = {}
         self.failed_policy: Policy | None = None
         self.unit_retries = 0
+        #: How many times the unit's lock timeout has grown (see ``_escalate``).
+        self.lock_steps = 0
+        #: The timeouts set on the connection now: the attempt's, or the session's.
+        self._in_effect = self.policy
         self._attempt = self._new_attempt(1)
 
     # -- the migration as a whole --------------------------------------------------------
@@ -121,8 +90,10 @@ class MigrationGuard:
 
     def _atomic_attempt(self, body: Callable[[], T]) -> T:
         with transaction.atomic(using=self.connection.alias):
+            self._in_effect = self._for_attempt(self.policy)
+            self._attempt.lock_timeout_ms = self._in_effect.lock_timeout_ms
             with self.connection.cursor() as cursor:
-                self._set_timeouts(cursor.cursor, self.policy, local=True)
+                self._set_timeouts(cursor.cursor, self._in_effect, local=True)
             result = body()
         self._close_attempt(Outcome.OK)
         return result
@@ -132,6 +103,7 @@ class MigrationGuard:
         """Set the migration's limits for the session and put the old ones back after."""
         with self.connection.cursor() as cursor:
             saved = current_settings(cursor.cursor, ["lock_timeout", "statement_timeout"])
+            self._in_effect = self.policy
             self._set_timeouts(cursor.cursor, self.policy, local=False)
         try:
             yield
@@ -139,6 +111,11 @@ class MigrationGuard:
             if self.connection.is_usable():
                 with self.connection.cursor() as cursor:
                     set_settings(cursor.cursor, saved, local=False)
+
+    def _for_attempt(self, policy: Policy) -> Policy:
+        """Return ``policy`` with this attempt's lock timeout: longer with each retry."""
+        outlast_ms = self.preflight.outlast_ms()
+        return self.run.resolver.for_attempt(policy, self.lock_steps, outlast_ms)
 
     @staticmethod
     def _set_timeouts(raw_cursor: Any, policy: Policy, *, local: bool) -> None:
@@ -178,12 +155,15 @@ class MigrationGuard:
         many: bool,
         context: dict[str, Any],
         infos: tuple[StatementInfo, ...],
-        policy: Policy,
+        base: Policy,
     ) -> Any:
         in_transaction = self.connection.in_atomic_block
-        self._preflight(infos, policy, in_transaction)
+        self.preflight.check(infos, base, in_transaction)
+        policy = self._for_attempt(base)
+        if any(info.may_wait_for_locks(self.run.created_tables) for info in infos):
+            self._attempt.lock_timeout_ms = policy.lock_timeout_ms
         raw_cursor = context["cursor"].cursor
-        override = policy != self.policy
+        override = policy != self._in_effect
         if override:
             self._set_timeouts(raw_cursor, policy, local=in_transaction)
         started = time.perf_counter()
@@ -193,13 +173,15 @@ class MigrationGuard:
                 result = execute(sql, params, many, context)
         except Exception as error:
             self._record(sql, offset_ms, started, outcome_of(error), policy)
-            self.failed_policy = policy
+            # The next attempt escalates from the failed statement's own policy.
+            self.failed_policy = base
+            self._attempt.lock_timeout_ms = policy.lock_timeout_ms
             if override and not in_transaction:
-                self._set_timeouts(raw_cursor, self.policy, local=False)
+                self._set_timeouts(raw_cursor, self._in_effect, local=False)
             raise
         self._record(sql, offset_ms, started, Outcome.OK, policy)
         if override:
-            self._set_timeouts(raw_cursor, self.policy, local=in_transaction)
+            self._set_timeouts(raw_cursor, self._in_effect, local=in_transaction)
         for info in infos:
             self.run.created_tables.update(info.creates)
         return result
@@ -230,89 +212,18 @@ class MigrationGuard:
 
     def _on_blockers(self, cursor: Any, sessions: list[Session]) -> None:
         """Remember who blocks us; runs on the sidecar thread while the statement waits."""
+        self._remember(sessions)
+        terminate_idle(self.run, cursor, sessions)
+
+    def _remember(self, sessions: list[Session]) -> None:
         for session in sessions:
             self.blockers[session.pid] = session
-        self._terminate_idle(cursor, sessions)
-
-    def _terminate_idle(self, cursor: Any, sessions: list[Session]) -> None:
-        limit_ms = self.run.terminate_idle_after_ms
-        if limit_ms is None:
-            return
-        for session in sessions:
-            idle_ms = (session.state_age_s or 0) * 1000
-            stale = session.idle_in_transaction and idle_ms > limit_ms
-            if stale and terminate(cursor, session.pid):
-                self.run.reporter.terminated(session)
-
-    # -- pre-flight ----------------------------------------------------------------------
-
-    def _preflight(
-        self, infos: tuple[StatementInfo, ...], policy: Policy, in_transaction: bool
-    ) -> None:
-        """Before taking a lock that stops traffic, look for long transactions holding the table.
-
-        Joining the lock queue behind a long transaction makes every query on the table wait
-        behind us; waiting outside the queue harms nobody.
-        """
-        if self.preflight_budget_ms <= 0:
-            return
-        for info in infos:
-            for lock in info.locks:
-                if lock.mode.blocks_writes and lock.name not in self.run.created_tables:
-                    self._preflight_table(lock, policy, in_transaction)
-
-    def _preflight_table(self, lock: RelationLock, policy: Policy, in_transaction: bool) -> None:
-        table = self.run.sidecar.call(locked_table, lock.regclass, lock.via_index)
-        if table is None:
-            return  # created later in this migration, or already gone
-        mode = lock.mode
-        find = self._long_transactions_finder(table, mode, policy)
-        blockers = find()
-        if not blockers:
-            return
-        if self.run.terminate_idle_after_ms is not None:
-            self.run.sidecar.call(self._terminate_idle, blockers)
-            blockers = find()
-        if blockers and in_transaction:
-            raise BlockedByLongTransaction(table, mode, blockers)
-        if blockers:
-            self._wait_until_clear(table, blockers, find)
-
-    def _long_transactions_finder(
-        self, table: str, mode: LockMode, policy: Policy
-    ) -> Callable[[], list[Session]]:
-        """Return a probe for transactions older than the lock timeout that hold ``table``."""
-        min_age_ms = policy.lock_timeout_ms or 1000
-        return functools.partial(
-            self.run.sidecar.call,
-            long_transactions_on,
-            table,
-            mode,
-            min_age_ms,
-            self.run.own_pids,
-        )
-
-    def _wait_until_clear(
-        self,
-        table: str,
-        blockers: list[Session],
-        find: Callable[[], list[Session]],
-    ) -> None:
-        """Wait, outside any lock queue, for long transactions on ``table`` to end."""
-        self.run.reporter.waiting(table, blockers)
-        for session in blockers:
-            self.blockers[session.pid] = session
-        deadline = time.monotonic() + self.preflight_budget_ms / 1000
-        while blockers and time.monotonic() < deadline:
-            time.sleep(_PREFLIGHT_POLL_S)
-            blockers = find()
-        self.preflight_budget_ms = max(0, int((deadline - time.monotonic()) * 1000))
 
     # -- attempts and retries ------------------------------------------------------------
 
     def _retrying(self, fn: Callable[[], T], *, whole_migration: bool) -> T:
         """Call ``fn`` until it succeeds, retrying lock failures with backoff."""
-        self.unit_retries = 0
+        self.unit_retries = self.lock_steps = 0
         while True:
             try:
                 result = fn()
@@ -323,34 +234,52 @@ class MigrationGuard:
                     raise
                 self._before_retry(outcome, error, whole_migration)
                 continue
-            self.unit_retries = 0
+            self.unit_retries = self.lock_steps = 0
             return result
 
     def _before_retry(self, outcome: Outcome, error: Exception, whole_migration: bool) -> None:
         """Close the failed attempt, give up if the limits are spent, else wait and go again."""
         if isinstance(error, BlockedByLongTransaction):
-            self.blockers.update((session.pid, session) for session in error.blockers)
+            self._remember(error.blockers)
+            attempt = self._attempt
             self._close_attempt(outcome, error)
-            find = self._long_transactions_finder(error.table, error.mode, self.policy)
-            self._wait_until_clear(error.table, find(), find)
+            storm = self.preflight.wait_after_rollback(error, self.policy)
+            if storm is not None:
+                attempt.outcome, attempt.error = Outcome.STORM, storm.describe()
             self._attempt = self._new_attempt(self._attempt.number + 1)
             return
         self.unit_retries += 1
         policy = self.failed_policy or self.policy
+        self._escalate(policy)
         delay_ms = self.run.backoff.delay_ms(self.unit_retries)
         spent_ms = self.log.elapsed_ms
         if self.unit_retries > policy.retries or spent_ms + delay_ms > self.run.backoff.deadline_ms:
             self._close_attempt(outcome, error)
             raise RetriesExhausted(self._gave_up_message(outcome, policy)) from error
         self._close_attempt(outcome, error, backoff_ms=delay_ms)
-        self.run.reporter.retrying(self._attempt, policy, outcome)
+        next_ms = self._for_attempt(policy).lock_timeout_ms
+        self.run.reporter.retrying(self._attempt, outcome, next_ms)
         time.sleep(delay_ms / 1000)
         self._attempt = self._new_attempt(self._attempt.number + 1)
         self.failed_policy = None
 
+    def _escalate(self, policy: Policy) -> None:
+        """Let the next attempt wait longer, unless a long transaction blocked this one.
+
+        A longer lock timeout helps only against transactions that end within it (a storm's);
+        one older than the ceiling may last any time, and a longer wait would only stall
+        traffic longer: short attempts get in as soon as it ends.
+        """
+        ceiling_s = policy.lock_timeout_ceiling_ms / 1000
+        if not any((s.transaction_age_s or 0) > ceiling_s for s in self.blockers.values()):
+            self.lock_steps += 1
+
     def _new_attempt(self, number: int) -> Attempt:
         self.blockers = {}
-        return Attempt(number=number, started_at=now(), outcome=Outcome.OK)
+        lock_timeout_ms = self._for_attempt(self.policy).lock_timeout_ms
+        return Attempt(
+            number=number, started_at=now(), outcome=Outcome.OK, lock_timeout_ms=lock_timeout_ms
+        )
 
     def _close_attempt(
         self, outcome: Outcome, error: BaseException | None = None, backoff_ms: int = 0
@@ -368,17 +297,40 @@ class MigrationGuard:
     def _gave_up_message(self, outcome: Outcome, policy: Policy) -> str:
         label = f"{self.migration.app_label}.{self.migration.name}"
         why = {
-            Outcome.LOCK_TIMEOUT: f"could not get its locks within lock_timeout "
-            f"{policy.lock_timeout_ms}ms",
+            Outcome.LOCK_TIMEOUT: f"could not get its locks within {self._waited()}",
             Outcome.DEADLOCK: "kept deadlocking with other sessions",
         }.get(outcome, str(outcome))
         blockers = "".join(f"\n    blocked by {s.describe()}" for s in self.blockers.values())
+        storms = "".join(f"\n    {storm.describe()}" for storm in self.preflight.storms.values())
         return (
             f"Gave up on {label} after {self._attempt.number} attempts in "
-            f"{self.log.elapsed_ms / 1000:.1f}s: it {why}.{blockers}\n"
-            "Nothing of this migration was kept. Fix: end the blocking session (or wait for it) "
-            "and run safemigrate again; if such waits are expected, raise --retries or "
-            "SAFEMIGRATE['RETRIES'] rather than the lock timeout."
+            f"{self.log.elapsed_ms / 1000:.1f}s: it {why}.{storms}{blockers}\n"
+            f"Nothing of this migration was kept. Fix: {self._fix(policy)}"
+        )
+
+    def _waited(self) -> str:
+        """Name the lock timeouts the failed attempts waited: they grow with the retries."""
+        waits = [
+            a.lock_timeout_ms or 0 for a in self.log.attempts if a.outcome == Outcome.LOCK_TIMEOUT
+        ]
+        low, high = min(waits, default=0), max(waits, default=0)
+        return f"lock_timeout {high}ms" if low == high else f"lock timeouts of {low}ms to {high}ms"
+
+    def _fix(self, policy: Policy) -> str:
+        if not self.preflight.storms:
+            return (
+                "end the blocking session (or wait for it) and run safemigrate again; if such "
+                "waits are expected, raise --retries or SAFEMIGRATE['RETRIES'] rather than the "
+                "lock timeout."
+            )
+        longest_ms = max(storm.longest_ms for storm in self.preflight.storms.values())
+        return (
+            "the table was in a lock storm: it is never free, and an attempt gets in only by "
+            "outwaiting the transactions holding it, which outlasted the longest lock timeout "
+            f"allowed ({policy.lock_timeout_ceiling_ms}ms). If a stall of about "
+            f"{longest_ms / 1000:.1f}s on it is acceptable, raise SAFEMIGRATE['LOCK_TIMEOUT_MAX'] "
+            "(or --lock-timeout-max) above that; otherwise run safemigrate when the traffic is "
+            "lower, or make those transactions shorter."
         )
 
     def _pooler_message(self) -> str:

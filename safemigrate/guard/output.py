@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import OutputWrapper
 from django.core.management.color import Style
 
-from safemigrate.guard.timeouts import Policy
+from safemigrate.guard.storm import Storm
 from safemigrate.models import Attempt, Outcome
 from safemigrate.postgres.sessions import Session
 
@@ -62,15 +62,19 @@ class Reporter:
     def notice(self, text: str) -> None:
         self.write(text, self.style.NOTICE, indent=0)
 
-    def retrying(self, attempt: Attempt, policy: Policy, outcome: Outcome) -> None:
+    def retrying(self, attempt: Attempt, outcome: Outcome, next_lock_timeout_ms: int) -> None:
+        """Say why an attempt failed, who blocked it, and how the next one will wait."""
         what = {
-            Outcome.LOCK_TIMEOUT: f"lock not granted within {policy.lock_timeout_ms}ms",
+            Outcome.LOCK_TIMEOUT: f"lock not granted within {attempt.lock_timeout_ms}ms",
             Outcome.DEADLOCK: "deadlock detected",
         }.get(outcome, outcome.label)
         self.write(f"attempt {attempt.number}: {what}", self.style.WARNING)
         for blocker in attempt.blockers:
             self.write(f"  blocked by {_describe(blocker)}", self.style.WARNING)
-        self.write(f"  retrying in {attempt.backoff_ms / 1000:.2f}s")
+        self.write(
+            f"  retrying in {attempt.backoff_ms / 1000:.2f}s "
+            f"with lock timeout {next_lock_timeout_ms}ms"
+        )
 
     def waiting(self, table: str, blockers: list[Session]) -> None:
         self.write(
@@ -79,6 +83,15 @@ class Reporter:
         )
         for session in blockers:
             self.write(f"  {session.describe()}", self.style.WARNING)
+
+    def storm(self, storm: Storm, first_ms: int, ceiling_ms: int) -> None:
+        """Say that the pre-flight stops waiting: the table will not be free."""
+        self.write(f"pre-flight: {storm.describe()}", self.style.WARNING)
+        self.write(
+            f"  not waiting for a quiet moment: attempts wait {first_ms}ms for the lock, "
+            f"growing to at most {ceiling_ms}ms",
+            self.style.WARNING,
+        )
 
     def terminated(self, session: Session) -> None:
         self.write(f"terminated idle blocker {session.describe()}", self.style.WARNING)

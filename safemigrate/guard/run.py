@@ -38,6 +38,7 @@ RECORDED_OPTIONS = (
     "fake_initial",
     "run_syncdb",
     "lock_timeout",
+    "lock_timeout_max",
     "statement_timeout",
     "retries",
     "phase",

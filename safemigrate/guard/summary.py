@@ -62,6 +62,7 @@ def _migration(log: MigrationLog) -> dict[str, Any]:
                 "number": attempt.number,
                 "outcome": attempt.outcome,
                 "duration_ms": attempt.duration_ms,
+                "lock_timeout_ms": attempt.lock_timeout_ms,
                 "backoff_ms": attempt.backoff_ms,
                 "blockers": attempt.blockers,
                 "error": attempt.error,

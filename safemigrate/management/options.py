@@ -25,8 +25,14 @@ def add_arguments(parser: CommandParser) -> None:
     group.add_argument(
         "--lock-timeout",
         metavar="DURATION",
-        help="How long one attempt waits for a lock, e.g. 200ms or 2s "
-        "(default: SAFEMIGRATE['LOCK_TIMEOUT']).",
+        help="How long the first attempt waits for a lock, e.g. 200ms or 2s; retries wait "
+        "longer, up to --lock-timeout-max (default: SAFEMIGRATE['LOCK_TIMEOUT']).",
+    )
+    group.add_argument(
+        "--lock-timeout-max",
+        metavar="DURATION",
+        help="The longest lock timeout a retry may grow to, and so the longest any query "
+        "waits behind one attempt, e.g. 1s (default: SAFEMIGRATE['LOCK_TIMEOUT_MAX']).",
     )
     group.add_argument(
         "--statement-timeout",

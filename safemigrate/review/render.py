@@ -43,6 +43,7 @@ def markdown(book: dict[str, Any]) -> str:
         f"tables: {summary['tables']}",
         f"- Strongest lock: {summary['strongest_lock']}",
         f"- Estimated duration: {summary['estimated']}",
+        f"- Worst stall in a lock storm: {book['storm']['worst_stall']}",
         f"- Breaking changes: {summary['breaking_changes']}; irreversible steps: "
         f"{summary['irreversible']}; findings: {summary['findings']} ({summary['errors']} errors)",
         "",

@@ -22,6 +22,7 @@ from safemigrate.conf.checklist import ChecklistItem
 from safemigrate.postgres.tables import format_bytes, quote_relation
 from safemigrate.review.impact import format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
+from safemigrate.review.storm import storm_stall
 
 CHECKLIST_SECTIONS = ("Planning", "Development", "Testing", "Deployment")
 #: The operations that check the data (``safemigrate.operations.Verify``, ``VerifyPython``).
@@ -54,6 +55,7 @@ def runbook_from(
         "backup_commands": backup_commands(
             connection, [t.name for t in info.tables.values() if t.exists]
         ),
+        "storm": storm_stall([t.name for t in info.tables.values() if t.exists]),
     }
     book["summary"] = _summary(info, book)
     book["checklist"] = _checklist(checklist, book)

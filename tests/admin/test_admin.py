@@ -161,6 +161,8 @@ def test_run_detail_shows_statements_attempts_blockers_and_a_timeline(scenario):
     )
     assert 'class="stmt"' in text
     assert "Attempts" in text
+    assert "<th>Lock timeout</th>" in text
+    assert "<td>200 ms</td>" in text  # the attempt's lock timeout
 
 
 def test_run_detail_shows_postconditions_and_why_it_ran_outside_the_windows(db):

@@ -22,7 +22,8 @@ def migration_run(name: str) -> MigrationRun:
 
 
 def test_lock_timeout_retries_until_the_blocker_ends(scenario, blocker: Blocker, settings):
-    settings.SAFEMIGRATE = NO_PREFLIGHT
+    # A ceiling the 1.5 s blocker never outgrows: every retry waits longer.
+    settings.SAFEMIGRATE = {**NO_PREFLIGHT, "LOCK_TIMEOUT_MAX": "3s"}
     scenario("basic")
     run_safemigrate("scenarioapp", "0001")
     blocker.hold("SELECT * FROM scenarioapp_item").release_after(1.5)
@@ -42,9 +43,13 @@ def test_lock_timeout_retries_until_the_blocker_ends(scenario, blocker: Blocker,
     assert blocked[0]["lock_modes"] == ["AccessShareLock"]
     assert f"blocked by pid {blocker.pid}" in output.out
     assert "lock not granted within 100ms" in output.out
-    # Every statement ran under the 100ms lock timeout the run asked for.
+    assert "retrying in" in output.out
+    assert "with lock timeout 200ms" in output.out
+    # The first attempt waited the 100ms the run asked for; each retry doubled it.
+    expected = [min(100 * 2**n, 3000) for n in range(len(attempts))]
+    assert [a.lock_timeout_ms for a in attempts] == expected
     alter = record.statements.filter(sql__startswith="ALTER TABLE")
-    assert {s.lock_timeout_ms for s in alter} == {100}
+    assert [s.lock_timeout_ms for s in alter] == expected
     assert alter.filter(outcome=Outcome.LOCK_TIMEOUT).count() == len(attempts) - 1
 
 
@@ -108,6 +113,24 @@ def test_preflight_waits_outside_the_lock_queue(scenario, blocker: Blocker, sett
     assert attempts[-1].outcome == Outcome.OK
 
 
+def test_a_long_blocker_is_not_outwaited_by_longer_attempts(scenario, blocker: Blocker, settings):
+    """Only a transaction that could end within the ceiling is worth a longer wait."""
+    settings.SAFEMIGRATE = NO_PREFLIGHT
+    scenario("basic")
+    run_safemigrate("scenarioapp", "0001")
+    blocker.hold("SELECT * FROM scenarioapp_item")
+    time.sleep(1.2)  # older than LOCK_TIMEOUT_MAX (1s)
+    blocker.release_after(1.5)
+
+    output = run_safemigrate("scenarioapp", lock_timeout="100ms", retries=100)
+
+    assert "note" in columns("scenarioapp_item")
+    attempts = list(migration_run("0002_item_note").attempts.all())
+    assert len(attempts) >= 3
+    assert {a.lock_timeout_ms for a in attempts} == {100}
+    assert "with lock timeout 100ms" in output.out
+
+
 def test_statement_timeout_fails_without_retrying(scenario, settings):
     scenario("slow")
     with pytest.raises(CommandError) as raised:
@@ -125,7 +148,7 @@ def test_statement_timeout_fails_without_retrying(scenario, settings):
 def test_non_atomic_migration_retries_only_the_failed_statement(
     scenario, blocker: Blocker, settings
 ):
-    settings.SAFEMIGRATE = NO_PREFLIGHT
+    settings.SAFEMIGRATE = {**NO_PREFLIGHT, "LOCK_TIMEOUT_MAX": "3s"}
     scenario("nonatomic")
     run_safemigrate("scenarioapp", "0001")
     blocker.hold("SELECT * FROM scenarioapp_item").release_after(1.5)
@@ -142,7 +165,9 @@ def test_non_atomic_migration_retries_only_the_failed_statement(
     assert len(alters) >= 3
     assert {s.outcome for s in alters[:-1]} == {Outcome.LOCK_TIMEOUT}
     assert alters[-1].outcome == Outcome.OK
-    assert {s.lock_timeout_ms for s in alters} == {100}
+    assert [s.lock_timeout_ms for s in alters] == [
+        min(100 * 2**n, 3000) for n in range(len(alters))
+    ]
     build = next(s for s in statements if s.sql.startswith("CREATE INDEX CONCURRENTLY"))
     assert build.lock_timeout_ms == 0, "CONCURRENTLY is exempt from the lock timeout"
     assert record.attempts.count() == len(alters)

@@ -82,3 +82,49 @@ def test_backoff_grows_is_jittered_and_capped():
         assert 100 <= run[1] <= 200
         assert all(500 <= d <= 1000 for d in run[4:])
     assert len({run[2] for run in delays}) > 10, "jitter spreads retries apart"
+
+
+def test_retries_double_the_lock_timeout_up_to_the_cap():
+    resolver = PolicyResolver(Policy(200, 0, 30, 1000), {}, 0)
+    timeouts = [resolver.for_attempt(resolver.defaults, n).lock_timeout_ms for n in range(6)]
+    assert timeouts == [200, 400, 800, 1000, 1000, 1000]
+
+
+def test_retry_lock_timeouts_give_the_retries_theirs():
+    resolver = PolicyResolver(Policy(200, 0, 30, 1000), {}, 0, (300, 300, 600, 1000))
+    timeouts = [resolver.for_attempt(resolver.defaults, n).lock_timeout_ms for n in range(7)]
+    assert timeouts == [200, 300, 300, 600, 1000, 1000, 1000]
+
+
+def test_an_explicit_first_timeout_is_the_floor_of_every_retry():
+    resolver = PolicyResolver(Policy(200, 0, 30, 1000), {}, 0, (100, 400))
+    first = resolver.for_statement(Overrides(lock_timeout_ms=250), [])
+    assert [resolver.for_attempt(first, n).lock_timeout_ms for n in range(3)] == [250, 250, 400]
+
+
+def test_a_first_timeout_above_the_cap_is_kept_for_every_attempt():
+    resolver = PolicyResolver(Policy(200, 0, 30, 1000), {}, 0)
+    first = resolver.for_statement(Overrides(lock_timeout_ms=2000), [])
+    assert {resolver.for_attempt(first, n).lock_timeout_ms for n in range(4)} == {2000}
+
+
+def test_a_storm_raises_the_attempt_to_outlast_it_within_the_cap():
+    resolver = PolicyResolver(Policy(200, 0, 30, 1000), {}, 0)
+    assert resolver.for_attempt(resolver.defaults, 0, at_least_ms=550).lock_timeout_ms == 550
+    assert resolver.for_attempt(resolver.defaults, 0, at_least_ms=5000).lock_timeout_ms == 1000
+
+
+def test_the_cap_follows_the_precedence_of_the_other_limits():
+    resolver = PolicyResolver(
+        Policy(200, 0, 30, 1000), {"hot": TablePolicy(lock_timeout_max_ms=300)}, 0
+    )
+    hot = classify('ALTER TABLE "hot" ADD COLUMN a int')
+    assert resolver.for_statement(Overrides(), hot).lock_timeout_ceiling_ms == 300
+    ours = resolver.for_statement(Overrides(lock_timeout_max_ms=2000), hot)
+    assert resolver.for_attempt(ours, 5).lock_timeout_ms == 2000
+
+
+def test_no_lock_timeout_never_escalates():
+    resolver = PolicyResolver(Policy(200, 0, 30, 1000), {}, 0)
+    build = resolver.for_statement(Overrides(), classify("CREATE INDEX CONCURRENTLY i ON t (a)"))
+    assert resolver.for_attempt(build, 3, at_least_ms=500).lock_timeout_ms == 0

@@ -139,8 +139,8 @@ def test_writes_go_on_while_indexing_and_detaching(readings: None) -> None:
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
     try:
-        run_safemigrate("scenarioapp", "0002", lock_timeout="200ms")
-        run_safemigrate("scenarioapp", "0003", lock_timeout="200ms")
+        run_safemigrate("scenarioapp", "0002", lock_timeout="200ms", lock_timeout_max="200ms")
+        run_safemigrate("scenarioapp", "0003", lock_timeout="200ms", lock_timeout_max="200ms")
     finally:
         stop.set()
         writer.join()

@@ -188,6 +188,21 @@ def test_breaking_changes_and_irreversible_steps(review_scenario):
     }
 
 
+def test_the_worst_stall_a_lock_storm_could_cause_is_stated(review_scenario, settings):
+    assert _book()["storm"]["worst_stall_ms"] == 1000  # LOCK_TIMEOUT_MAX's default
+    settings.SAFEMIGRATE = {
+        "LOCK_TIMEOUT_MAX": "2s",
+        "TABLES": {"scenarioapp_item": {"LOCK_TIMEOUT_MAX": "600ms"}},
+    }
+    book = _book()
+    assert book["storm"]["tables"] == {"scenarioapp_item": 600}
+    assert book["storm"]["worst_stall_ms"] == 600
+    markdown = run_safemigrate("scenarioapp", runbook=True).out
+    assert "- Worst stall in a lock storm: 0.6 s behind each attempt, at most" in markdown
+    html = run_safemigrate("scenarioapp", runbook=True, format="html").out
+    assert "Worst stall in a lock storm: 0.6 s behind each attempt" in html
+
+
 def test_findings_come_from_the_analysis_and_are_escaped(scenario):
     scenario("unsafe")
     run_safemigrate("scenarioapp", "0001", verbosity=0)
