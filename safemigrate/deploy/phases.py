@@ -58,6 +58,8 @@ ROLES: dict[str, Role] = {
             "AddFieldSafely",
             "AddUniqueConstraintConcurrently",
             "AddIndexToPartitionedTable",
+            # Adds the new column and its trigger; the old column stays for old code.
+            "RenameFieldSafely",
         ),
         EXPAND,
     ),
@@ -77,6 +79,10 @@ ROLES: dict[str, Role] = {
         ("RemoveFieldFromDatabase", "DeleteModelFromDatabase", "DetachPartitionConcurrently"),
         CONTRACT,
     ),
+    # A type change under the same name: old code reads and writes the column throughout.
+    "AlterFieldTypeSafely": CHANGE,
+    # Its class declares ``deploy_phase = Phase.POST_DEPLOY``: it drops the old column.
+    "FinishRenameField": CONTRACT,
     "RunPython": DATA,
     "RemoveField": Role(
         "contract",

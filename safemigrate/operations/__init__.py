@@ -36,6 +36,8 @@ from safemigrate.operations.partitions import (
     AddIndexToPartitionedTable,
     DetachPartitionConcurrently,
 )
+from safemigrate.operations.renames import FinishRenameField, RenameFieldSafely
+from safemigrate.operations.retype import AlterFieldTypeSafely
 from safemigrate.operations.tables import (
     DeleteModelFromDatabase,
     DeleteModelFromState,
@@ -50,13 +52,16 @@ __all__ = [
     "AddUniqueConstraintConcurrently",
     "AlterDbDefault",
     "AlterFieldSafely",
+    "AlterFieldTypeSafely",
     "Backfill",
     "DeleteModelFromDatabase",
     "DeleteModelFromState",
     "DetachPartitionConcurrently",
+    "FinishRenameField",
     "RemoveFieldFromDatabase",
     "RemoveFieldFromState",
     "RemoveIndexConcurrently",
+    "RenameFieldSafely",
     "RunBackfill",
     "SafeAddNotNull",
     "SafeDeleteModel",
