@@ -12,10 +12,13 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError, connections
+from django.db.migrations.loader import MigrationLoader
 
 from safemigrate.compat import tasks_framework_error
 from safemigrate.conf import DEFAULTS, conf
 from safemigrate.exceptions import ConfigurationError
+from safemigrate.operations import transitions
 
 DOCS = "See docs/settings.md."
 
@@ -216,4 +219,58 @@ def check_live_process_window(
             "'3min' and '1min'). See docs/deploy.md.",
             id="safemigrate.W090",
         )
+    ]
+
+
+@register(Tags.database)
+def check_leftover_sync_triggers(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> Sequence[CheckMessage]:
+    """A sync trigger still there after its contract (or type change) was applied."""
+    messages: list[CheckMessage] = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        try:
+            leftovers = transitions.leftover_triggers(connection)
+        except DatabaseError:
+            continue  # no migration table yet: nothing applied, nothing left over
+        messages += [
+            Error(
+                f"Sync trigger {trigger} on {table} outlived {placed.app_label}."
+                f"{placed.migration}, which drops it: every write to the table still runs it.",
+                hint="Run manage.py safemigrate --doctor to drop it. "
+                "See docs/operations/rename-column.md.",
+                id="safemigrate.E110",
+            )
+            for placed, table, trigger in leftovers
+        ]
+    return messages
+
+
+@register(Tags.compatibility)
+def check_contracts_have_expands(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """A ``FinishRenameField`` whose ``RenameFieldSafely`` is not before it in the graph."""
+    try:
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+        orphans = transitions.contracts_without_expand(loader)
+    except Exception:  # a broken graph is Django's own check's to report
+        return []
+    return [
+        Error(
+            f"{placed.app_label}.{placed.migration} finishes the rename of "
+            f"{placed.operation.model_name}.{placed.operation.old_name} to "
+            f"{placed.operation.new_name}, but no migration before it starts that rename: "
+            "it would drop a column no trigger kept in sync.",
+            hint="Add a RenameFieldSafely with the same arguments in a migration it depends "
+            "on, or replace the pair with the plain RenameField. "
+            "See docs/operations/rename-column.md.",
+            id="safemigrate.E111",
+        )
+        for placed in orphans
     ]

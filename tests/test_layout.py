@@ -33,8 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "operations": FOUNDATION | {"backfill"},
     "review": FOUNDATION | {"analysis", "deploy"},
     "admin": FOUNDATION | {"review", "backfill"},
-    "checks": FOUNDATION,
-    "apps": {"checks", "deploy"},
+    "checks": FOUNDATION | {"operations"},
+    "apps": {"checks", "deploy", "operations"},
     "management": FOUNDATION | {"guard", "deploy", "analysis", "backfill", "operations", "review"},
 }
 
