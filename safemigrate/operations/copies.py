@@ -162,6 +162,33 @@ def retire_statements(
     return statements + after
 
 
+def exchange_statements(
+    table: str, source: str, kept: str, dependents: list[Dependent], present: set[str] | None
+) -> list[str]:
+    """SQL giving ``source``'s names to their copies on ``kept``, and the copies' to ``source``'s
+    own: as they were before ``retire_statements`` moved them (a primary key stays where it is:
+    moving it would rebuild its index)."""
+    statements = []
+    for dependent in dependents:
+        copy = copy_name(dependent.name, kept)
+        if dependent.kind == "p" or (present is not None and copy not in present):
+            continue
+        away = copy_name(dependent.name, source)
+        statements += [
+            *_rename(table, dependent, dependent.name, away),
+            *_rename(table, dependent, copy, dependent.name),
+        ]
+    return statements
+
+
+def _rename(table: str, dependent: Dependent, name: str, new: str) -> list[str]:
+    if dependent.is_index:
+        index = quote_relation(sibling(table, name))
+        return [f"ALTER INDEX IF EXISTS {index} RENAME TO {quote_identifier(new)}"]
+    qname, qnew = quote_identifier(name), quote_identifier(new)
+    return [f"ALTER TABLE {quote_relation(table)} RENAME CONSTRAINT {qname} TO {qnew}"]
+
+
 def _take_name_back(qtable: str, table: str, dependent: Dependent, copy: str) -> list[str]:
     original, qcopy = quote_identifier(dependent.name), quote_identifier(copy)
     if dependent.is_index:

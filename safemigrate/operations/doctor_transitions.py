@@ -46,7 +46,7 @@ def transition_findings(
         key = (placed.app_label, placed.migration)
         opens = isinstance(placed.operation, RenameFieldSafely | AlterFieldTypeSafely)
         if opens and key not in applied and key not in skip:
-            found += filter(None, [_interrupted(connection, placed, run)])
+            found += filter(None, [_interrupted(connection, loader, placed, run)])
     return found
 
 
@@ -62,9 +62,11 @@ def _leftover(placed: Placed, table: str, trigger: str, run: Any) -> Found:
     )
 
 
-def _interrupted(connection: BaseDatabaseWrapper, placed: Placed, run: Any) -> Found | None:
+def _interrupted(
+    connection: BaseDatabaseWrapper, loader: MigrationLoader, placed: Placed, run: Any
+) -> Found | None:
     """What an unapplied expand or type change left: its column (or shadow) and trigger."""
-    pair = transitions.sync_of(placed, connection)
+    pair = transitions.sync_of(placed, connection, loader)
     if pair is None:
         return None
     model, sync = pair

@@ -227,6 +227,7 @@ class FinishRenameField(_RenameTransition):
         switch.prepare(
             sync.source, kind, sync.target, fill, not_null=not old.null, opclasses=opclasses
         )
+        switch.exchange_names(sync.target, sync.source)
         if not self.retyped:
             switch.move_generated(sync.target, sync.source)
             return

@@ -41,6 +41,7 @@ from safemigrate.operations.base import (
 from safemigrate.operations.constraints import set_not_null
 from safemigrate.operations.copies import (
     build_copies,
+    exchange_statements,
     facts_of,
     move_generated_statements,
     retire_statements,
@@ -97,6 +98,7 @@ class ColumnSwitch:
         if not_null:
             set_not_null(self.editor, self.table, column)
         build_copies(self.editor, self.table, copy_from, column, self.operation, opclasses)
+        checkpoint(self.editor, self.operation, "prepared")
 
     def ensure_trigger(self) -> bool:
         """Install the sync trigger unless it is there; whether it was installed now."""
@@ -155,6 +157,16 @@ class ColumnSwitch:
         facts = facts_of(self.editor, self.table, source)
         if statements := move_generated_statements(self.table, source, kept, facts):
             execute(self.editor, "; ".join(statements))
+
+    def exchange_names(self, source: str, kept: str) -> None:
+        """Give ``source``'s index and constraint names back to their copies on ``kept``
+        (and the copies' names to ``source``'s): one short transaction."""
+        dependents = source_dependents(self.editor, self.table, source)
+        present = None
+        if not self.editor.collect_sql:
+            present = {d.name for d in source_dependents(self.editor, self.table, kept)}
+        if renames := exchange_statements(self.table, source, kept, dependents, present):
+            execute(self.editor, "; ".join(renames))
 
     def drop(self, column: str) -> None:
         """Drop the trigger and ``column`` (with the copies it carries): one transaction."""

@@ -82,20 +82,31 @@ def contracts_without_expand(loader: MigrationLoader) -> list[Placed]:
     return found
 
 
-def sync_of(placed: Placed, connection: BaseDatabaseWrapper) -> tuple[Any, Sync] | None:
-    """The model (as the code has it now) and the sync trigger of a transition operation,
-    or ``None`` when the code no longer has the model or the field."""
-    operation = placed.operation
+def sync_of(
+    placed: Placed, connection: BaseDatabaseWrapper, loader: MigrationLoader | None = None
+) -> tuple[Any, Sync] | None:
+    """The model and the sync trigger of a transition operation: from the code's models,
+    or (given a ``loader``) from the migration state after it when the code no longer has
+    the model or the field; ``None`` when neither does."""
     try:
-        model = apps.get_model(placed.app_label, operation.model_name)
-        if isinstance(operation, AlterFieldTypeSafely):
-            field = model._meta.get_field(operation.name)
-            table = model._meta.db_table
-            return model, Sync(table, field.column, shadow_name(field.column), "NULL")
-        field = model._meta.get_field(operation.new_name)
+        return _sync(placed, apps, connection)
+    except LookupError:
+        if loader is None:
+            return None
+    state = loader.project_state((placed.app_label, placed.migration), at_end=True)
+    try:
+        return _sync(placed, state.apps, connection)
     except LookupError:
         return None
-    sync = operation.sync_of(field, connection)
+
+
+def _sync(placed: Placed, registry: Any, connection: Any) -> tuple[Any, Sync] | None:
+    operation = placed.operation
+    model = registry.get_model(placed.app_label, operation.model_name)
+    if isinstance(operation, AlterFieldTypeSafely):
+        column = model._meta.get_field(operation.name).column
+        return model, Sync(model._meta.db_table, column, shadow_name(column), "NULL")
+    sync = operation.sync_of(model._meta.get_field(operation.new_name), connection)
     return None if sync is None else (model, sync)
 
 
@@ -129,7 +140,7 @@ def leftover_triggers(connection: BaseDatabaseWrapper) -> list[tuple[Placed, str
         closes = isinstance(placed.operation, FinishRenameField | AlterFieldTypeSafely)
         if not closes or (placed.app_label, placed.migration) not in applied:
             continue
-        if (sync := sync_of(placed, connection)) is None:
+        if (sync := sync_of(placed, connection, loader)) is None:
             continue
         model, pair = sync
         name = triggers.pgid(model, pair)
