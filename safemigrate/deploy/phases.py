@@ -60,6 +60,8 @@ ROLES: dict[str, Role] = {
             "AddIndexToPartitionedTable",
             # Adds the new column and its trigger; the old column stays for old code.
             "RenameFieldSafely",
+            # Renames the table and bridges the old name with a view old code uses.
+            "RenameModelSafely",
         ),
         EXPAND,
     ),
@@ -81,8 +83,10 @@ ROLES: dict[str, Role] = {
     ),
     # A type change under the same name: old code reads and writes the column throughout.
     "AlterFieldTypeSafely": CHANGE,
-    # Its class declares ``deploy_phase = Phase.POST_DEPLOY``: it drops the old column.
+    # Their classes declare ``deploy_phase = Phase.POST_DEPLOY``: they drop the old column,
+    # the view of the old table name.
     "FinishRenameField": CONTRACT,
+    "FinishRenameModel": CONTRACT,
     "RunPython": DATA,
     "RemoveField": Role(
         "contract",

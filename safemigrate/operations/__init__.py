@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from safemigrate.operations.altering import AlterFieldSafely
 from safemigrate.operations.backfill import Backfill, RunBackfill
+from safemigrate.operations.bridges import FinishRenameModel, RenameModelSafely
 from safemigrate.operations.columns import AddFieldSafely, SafeAddNotNull, SetNotNull
 from safemigrate.operations.constraints import (
     AddConstraintNotValid,
@@ -58,10 +59,12 @@ __all__ = [
     "DeleteModelFromState",
     "DetachPartitionConcurrently",
     "FinishRenameField",
+    "FinishRenameModel",
     "RemoveFieldFromDatabase",
     "RemoveFieldFromState",
     "RemoveIndexConcurrently",
     "RenameFieldSafely",
+    "RenameModelSafely",
     "RunBackfill",
     "SafeAddNotNull",
     "SafeDeleteModel",

@@ -128,8 +128,26 @@ def _rename_field(op: Any, state: ProjectState, app: str, created: set[str]) -> 
     ]
 
 
+def _rename_model(op: Any, state: ProjectState, app: str, created: set[str]) -> Any:
+    if op.old_name_lower in created:
+        return None
+    old = state.models[app, op.old_name_lower]
+    model = state.apps.get_model(app, op.old_name)
+    if model._meta.local_many_to_many or any(r.many_to_many for r in model._meta.related_objects):
+        why = "renames the tables and columns of its many-to-many relations, which no view bridges"
+        left = f"RenameModel of {op.old_name} {why}: follow docs/operations/rename-table.md"
+        return [Step([op], ATOMIC, left=left)]
+    steps = [Step([safe.RenameModelSafely(op.old_name, op.new_name)], NON_ATOMIC)]
+    table = model._meta.db_table
+    if not old.options.get("db_table"):  # the table is named after the model: it moves
+        finish = safe.FinishRenameModel(op.old_name, op.new_name, old_table=table)
+        steps.append(Step([finish], CONTRACT))
+    return steps
+
+
 #: The rewrites of the changes that take an expand and a contract.
 TRANSITION_REWRITES: dict[type[Any], Rewrite] = {
     migrations.AlterField: _alter_field,
     migrations.RenameField: _rename_field,
+    migrations.RenameModel: _rename_model,
 }

@@ -69,6 +69,19 @@ def rows() -> list[tuple[Any, ...]]:
     return query(f"SELECT {', '.join(picked)} FROM scenarioapp_item ORDER BY id")
 
 
+def column_type(column: str) -> str | None:
+    """The type of ``scenarioapp_item.column``, or ``None`` when it has no such column."""
+    found = catalog.columns("scenarioapp_item").get(column)
+    return found[0] if found else None
+
+
+def applied() -> set[str]:
+    """The migrations of ``scenarioapp`` recorded as applied."""
+    return {
+        name for (name,) in query("SELECT name FROM django_migrations WHERE app = 'scenarioapp'")
+    }
+
+
 def leftovers() -> list[tuple[Any, ...]]:
     """Anything a transition may leave: sync triggers, shadow columns, copies' names."""
     return query(

@@ -18,7 +18,14 @@ import pytest
 from safemigrate.models import BackfillState
 from tests.backfill.backfill_helpers import ROOT, database_url, wait_for
 from tests.conftest import run_safemigrate
-from tests.operations.expand_helpers import NAMES, leftovers, query, seed
+from tests.operations.expand_helpers import (
+    NAMES,
+    applied,
+    column_type,
+    leftovers,
+    query,
+    seed,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,11 +74,6 @@ def expected(column: str) -> list[tuple[Any, ...]]:
 
 def values(column: str) -> list[tuple[Any, ...]]:
     return query(f"SELECT id, {column} FROM scenarioapp_item ORDER BY id")
-
-
-def applied() -> set[str]:
-    return {name for (name,) in query("SELECT name FROM django_migrations WHERE app = %s",
-                                       ["scenarioapp"])}  # fmt: skip
 
 
 CASES = [
@@ -159,10 +161,5 @@ def test_without_a_run_history_the_doctor_reads_what_the_migration_files_leave(
     assert "AlterFieldTypeSafely of scenarioapp.0004_qty_bigint was interrupted" in output.out
     assert (NAMES["0004"] in applied()) is not undo
     assert values("qty") == expected("qty")
-    assert query(
-        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-        "'scenarioapp_item'::regclass AND attname = 'qty'"
-    ) == [  # fmt: skip
-        ("integer",) if undo else ("bigint",)
-    ]
+    assert column_type("qty") == ("integer" if undo else "bigint")
     assert leftovers() == []
