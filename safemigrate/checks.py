@@ -263,12 +263,11 @@ def check_contracts_have_expands(
         return []
     return [
         Error(
-            f"{placed.app_label}.{placed.migration} finishes the rename of "
-            f"{placed.operation.model_name}.{placed.operation.old_name} to "
-            f"{placed.operation.new_name}, but no migration before it starts that rename: "
-            "it would drop a column no trigger kept in sync.",
-            hint="Add a RenameFieldSafely with the same arguments in a migration it depends "
-            "on, or replace the pair with the plain RenameField. "
+            f"{placed.app_label}.{placed.migration}: {placed.operation.describe()}, but no "
+            "migration before it starts what it finishes: it would drop what no trigger kept "
+            "in step.",
+            hint="Add the expand (RenameFieldSafely or RebuildTableSafely, same arguments) in "
+            "a migration it depends on, or remove the contract. "
             "See docs/operations/rename-column.md.",
             id="safemigrate.E111",
         )

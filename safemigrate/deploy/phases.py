@@ -81,8 +81,11 @@ ROLES: dict[str, Role] = {
         ("RemoveFieldFromDatabase", "DeleteModelFromDatabase", "DetachPartitionConcurrently"),
         CONTRACT,
     ),
-    # A type change under the same name: old code reads and writes the column throughout.
+    # Type changes under the same names: old code reads and writes as before throughout.
     "AlterFieldTypeSafely": CHANGE,
+    "RebuildTableSafely": CHANGE,
+    # Drops the archive of a rebuilt table, which no code uses.
+    "FinishRebuildTable": CONTRACT,
     # Their classes declare ``deploy_phase = Phase.POST_DEPLOY``: they drop the old column,
     # the view of the old table name.
     "FinishRenameField": CONTRACT,

@@ -39,6 +39,7 @@ from safemigrate.operations.partitions import (
 )
 from safemigrate.operations.renames import FinishRenameField, RenameFieldSafely
 from safemigrate.operations.retype import AlterFieldTypeSafely
+from safemigrate.operations.shadow import FinishRebuildTable, RebuildTableSafely
 from safemigrate.operations.tables import (
     DeleteModelFromDatabase,
     DeleteModelFromState,
@@ -58,8 +59,10 @@ __all__ = [
     "DeleteModelFromDatabase",
     "DeleteModelFromState",
     "DetachPartitionConcurrently",
+    "FinishRebuildTable",
     "FinishRenameField",
     "FinishRenameModel",
+    "RebuildTableSafely",
     "RemoveFieldFromDatabase",
     "RemoveFieldFromState",
     "RemoveIndexConcurrently",

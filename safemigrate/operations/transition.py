@@ -132,7 +132,7 @@ class ColumnSwitch:
             present = {d.name for d in source_dependents(self.editor, self.table, kept)}
         facts = facts_of(self.editor, self.table, dropped)
         pgid = triggers.pgid(self.model, self.sync)
-        statements = [_verify(self.table, pgid)] if verify else []
+        statements = [verify_sql(self.table, pgid)] if verify else []
         statements.append(triggers.drop_sql(self.table, pgid))
         statements += retire_statements(
             self.table,
@@ -185,7 +185,7 @@ def column_type(schema_editor: Editor, field: Any) -> str:
     )
 
 
-def _verify(table: str, pgid: str) -> str:
+def verify_sql(table: str, pgid: str) -> str:
     """A statement failing the transaction when ``table`` lacks trigger ``pgid``."""
     table_literal = "'" + table.replace("'", "''") + "'"
     return (

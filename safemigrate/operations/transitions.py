@@ -1,12 +1,13 @@
 """Which expand/contract transitions the migration files leave open, and what they leave.
 
 A rename is *open* from the release whose migrations hold its ``RenameFieldSafely`` to the
-release whose migrations hold its ``FinishRenameField``: meanwhile its sync trigger must stay,
-and ``register_open`` puts it in django-pgtrigger's registry so that ``pgtrigger prune``
-keeps it and ``pgtrigger ls`` lists it. Once a contract (or a type change, whose trigger
-lives only while it runs) is applied, its trigger must be gone: ``leftover_triggers`` finds
-one that is not, and ``contracts_without_expand`` a contract whose expand is missing. Only
-the migration files are read, never rendered, so this stays cheap at start-up.
+release whose migrations hold its ``FinishRenameField`` (a table rebuild, from
+``RebuildTableSafely`` to ``FinishRebuildTable``): meanwhile its trigger must stay, and
+``register_open`` puts it in django-pgtrigger's registry so that ``pgtrigger prune`` keeps
+it and ``pgtrigger ls`` lists it. Once a contract (or a type change, whose trigger lives
+only while it runs) is applied, its trigger must be gone: ``leftover_triggers`` finds one
+that is not, and ``contracts_without_expand`` a contract whose expand is missing. At
+start-up only the migration files are read, never rendered, so this stays cheap.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pgtrigger
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -25,6 +27,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from safemigrate.operations import triggers
 from safemigrate.operations.renames import FinishRenameField, RenameFieldSafely
 from safemigrate.operations.retype import AlterFieldTypeSafely, shadow_name
+from safemigrate.operations.shadow import FinishRebuildTable, RebuildTableSafely, archive_trigger
 from safemigrate.operations.triggers import Sync
 from safemigrate.postgres import columns
 
@@ -47,35 +50,44 @@ def disk_operations(loader: MigrationLoader) -> Iterator[Placed]:
             yield Placed(app_label, name, operation)
 
 
-def open_renames(loader: MigrationLoader) -> list[Placed]:
-    """The renames whose expand is on disk and whose contract is not (yet)."""
+#: Each operation that opens a transition across deploys, and the one that closes it.
+PAIRS: dict[type[Any], type[Any]] = {
+    RenameFieldSafely: FinishRenameField,
+    RebuildTableSafely: FinishRebuildTable,
+}
+#: The operations after which their trigger must be gone once they are applied.
+CLOSING = (FinishRenameField, FinishRebuildTable, AlterFieldTypeSafely)
+
+
+def open_transitions(loader: MigrationLoader) -> list[Placed]:
+    """The transitions whose opening operation is on disk and whose closing one is not."""
     placed = list(disk_operations(loader))
-    closed = {
-        p.operation.transition_key(p.app_label)
-        for p in placed
-        if isinstance(p.operation, FinishRenameField)
-    }
+    closes = tuple(PAIRS.values())
+    closed = {_key(p.operation, p.app_label) for p in placed if isinstance(p.operation, closes)}
     return [
         p
         for p in placed
-        if isinstance(p.operation, RenameFieldSafely)
-        and p.operation.transition_key(p.app_label) not in closed
+        if isinstance(p.operation, tuple(PAIRS)) and _key(p.operation, p.app_label) not in closed
     ]
 
 
+def _key(operation: Any, app_label: str) -> Any:
+    return operation.transition_key(app_label)
+
+
 def contracts_without_expand(loader: MigrationLoader) -> list[Placed]:
-    """Contracts whose expand is not among their migration's ancestors."""
+    """Closing operations whose opening one is not among their migration's ancestors."""
     found = []
     for placed in disk_operations(loader):
-        if not isinstance(placed.operation, FinishRenameField):
+        if not isinstance(placed.operation, tuple(PAIRS.values())):
             continue
-        key = placed.operation.transition_key(placed.app_label)
+        key = _key(placed.operation, placed.app_label)
         ancestors = loader.graph.forwards_plan((placed.app_label, placed.migration))
         expands = (
-            other.transition_key(app)
+            _key(other, app)
             for app, name in ancestors
             for other in loader.disk_migrations[app, name].operations
-            if isinstance(other, RenameFieldSafely)
+            if isinstance(other, tuple(PAIRS))
         )
         if key not in set(expands):
             found.append(placed)
@@ -85,29 +97,51 @@ def contracts_without_expand(loader: MigrationLoader) -> list[Placed]:
 def sync_of(
     placed: Placed, connection: BaseDatabaseWrapper, loader: MigrationLoader | None = None
 ) -> tuple[Any, Sync] | None:
-    """The model and the sync trigger of a transition operation: from the code's models,
-    or (given a ``loader``) from the migration state after it when the code no longer has
-    the model or the field; ``None`` when neither does."""
-    try:
-        return _sync(placed, apps, connection)
-    except LookupError:
-        if loader is None:
-            return None
-    state = loader.project_state((placed.app_label, placed.migration), at_end=True)
-    try:
-        return _sync(placed, state.apps, connection)
-    except LookupError:
-        return None
+    """The model and the sync of a column transition (a rename or a type change)."""
+    found: tuple[Any, Sync] | None = _with_model(
+        placed, loader, lambda model: _sync(placed, model, connection)
+    )
+    return found
 
 
-def _sync(placed: Placed, registry: Any, connection: Any) -> tuple[Any, Sync] | None:
+def trigger_of(
+    placed: Placed, connection: BaseDatabaseWrapper, loader: MigrationLoader | None = None
+) -> tuple[Any, pgtrigger.Trigger] | None:
+    """The model and the trigger of a transition operation: its sync, or a rebuilt table's
+    archive copy."""
+    if isinstance(placed.operation, RebuildTableSafely | FinishRebuildTable):
+        copy: tuple[Any, pgtrigger.Trigger] | None = _with_model(placed, loader, archive_trigger)
+        return copy
+    found = sync_of(placed, connection, loader)
+    return None if found is None else (found[0], triggers.SyncTrigger(found[1]))
+
+
+def _with_model(placed: Placed, loader: MigrationLoader | None, build: Any) -> Any:
+    """``(model, build(model))``: the code's model, or (given a ``loader``) the migration
+    state's after the operation when the code no longer has the model or the field."""
+    registries: list[Any] = [apps]
+    if loader is not None:
+        registries.append(
+            lambda: loader.project_state((placed.app_label, placed.migration), at_end=True).apps
+        )
+    for registry in registries:
+        try:
+            resolved = registry() if callable(registry) else registry
+            model = resolved.get_model(placed.app_label, placed.operation.model_name)
+            built = build(model)
+        except LookupError:
+            continue
+        return None if built is None else (model, built)
+    return None
+
+
+def _sync(placed: Placed, model: Any, connection: Any) -> Sync | None:
     operation = placed.operation
-    model = registry.get_model(placed.app_label, operation.model_name)
     if isinstance(operation, AlterFieldTypeSafely):
         column = model._meta.get_field(operation.name).column
-        return model, Sync(model._meta.db_table, column, shadow_name(column), "NULL")
-    sync = operation.sync_of(model._meta.get_field(operation.new_name), connection)
-    return None if sync is None else (model, sync)
+        return Sync(model._meta.db_table, column, shadow_name(column), "NULL")
+    sync: Sync | None = operation.sync_of(model._meta.get_field(operation.new_name), connection)
+    return sync
 
 
 def register_open() -> None:
@@ -122,29 +156,30 @@ def register_open() -> None:
         loader = MigrationLoader(None, load=False)
         loader.load_disk()
         connection = connections[DEFAULT_DB_ALIAS]
-        for placed in open_renames(loader):
-            if found := sync_of(placed, connection):
-                model, sync = found
-                triggers.register(placed.app_label, model._meta.object_name, sync)
+        for placed in open_transitions(loader):
+            if found := trigger_of(placed, connection):
+                model, trigger = found
+                table = model._meta.db_table
+                triggers.register(placed.app_label, model._meta.object_name, table, trigger)
     except Exception:  # never the reason a process does not start
         logger.warning("safemigrate could not register open transitions' triggers", exc_info=True)
 
 
 def leftover_triggers(connection: BaseDatabaseWrapper) -> list[tuple[Placed, str, str]]:
-    """Sync triggers still installed although the operation that drops them is applied:
+    """Triggers still installed although the operation that drops them is applied:
     ``(operation, table, trigger)``."""
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     applied = MigrationRecorder(connection).applied_migrations()
     found = []
     for placed in disk_operations(loader):
-        closes = isinstance(placed.operation, FinishRenameField | AlterFieldTypeSafely)
+        closes = isinstance(placed.operation, CLOSING)
         if not closes or (placed.app_label, placed.migration) not in applied:
             continue
-        if (sync := sync_of(placed, connection, loader)) is None:
+        if (pair := trigger_of(placed, connection, loader)) is None:
             continue
-        model, pair = sync
-        name = triggers.pgid(model, pair)
+        model, trigger = pair
+        table, name = model._meta.db_table, triggers.pgid(model, trigger)
         with connection.cursor() as cursor:
-            if columns.trigger_exists(cursor, pair.table, name):
-                found.append((placed, pair.table, name))
+            if columns.trigger_exists(cursor, table, name):
+                found.append((placed, table, name))
     return found

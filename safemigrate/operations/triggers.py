@@ -106,12 +106,20 @@ def check_expressions(sync: Sync) -> None:
     sync.body()
 
 
-class SyncTrigger(pgtrigger.Trigger):
-    """The trigger that keeps ``sync``'s two columns equal (a ``pgtrigger.Trigger``).
+class ManagedTrigger(pgtrigger.Trigger):
+    """A trigger only safemigrate's migrations install and drop: ``pgtrigger install`` and
+    ``uninstall`` leave it alone, since one outliving its columns or tables would fail
+    every write to the table."""
 
-    Only migrations install and drop it: ``pgtrigger install`` and ``uninstall`` leave it
-    alone, since a sync trigger outliving its columns would fail every write to the table.
-    """
+    def install(self, model: Any, database: str | None = None) -> None:
+        logger.info("pgtrigger install skips %s: safemigrate's migrations manage it", self.name)
+
+    def uninstall(self, model: Any, database: str | None = None) -> None:
+        logger.info("pgtrigger uninstall skips %s: safemigrate's migrations manage it", self.name)
+
+
+class SyncTrigger(ManagedTrigger):
+    """The trigger that keeps ``sync``'s two columns equal (a ``pgtrigger.Trigger``)."""
 
     when = pgtrigger.Before
 
@@ -124,37 +132,35 @@ class SyncTrigger(pgtrigger.Trigger):
             func=sync.body(),
         )
 
-    def install(self, model: Any, database: str | None = None) -> None:
-        logger.info("pgtrigger install skips %s: safemigrate's migrations manage it", self.name)
 
-    def uninstall(self, model: Any, database: str | None = None) -> None:
-        logger.info("pgtrigger uninstall skips %s: safemigrate's migrations manage it", self.name)
-
-
-def pgid(model: Any, sync: Sync) -> str:
+def pgid(model: Any, trigger: Sync | pgtrigger.Trigger) -> str:
     """The trigger's (and its function's) name in PostgreSQL."""
-    return SyncTrigger(sync).get_pgid(model)
+    return _trigger(trigger).get_pgid(model)
 
 
-def installed(schema_editor: Editor, model: Any, sync: Sync) -> bool:
-    """Whether the sync trigger is on the table (always ``False`` when only collecting SQL)."""
-    name = pgid(model, sync)
-    return bool(probe(schema_editor, catalog.trigger_exists, sync.table, name, default=False))
+def _trigger(trigger: Sync | pgtrigger.Trigger) -> pgtrigger.Trigger:
+    return SyncTrigger(trigger) if isinstance(trigger, Sync) else trigger
 
 
-def install(schema_editor: Editor, model: Any, sync: Sync) -> None:
+def installed(schema_editor: Editor, model: Any, trigger: Sync | pgtrigger.Trigger) -> bool:
+    """Whether the trigger is on the model's table (``False`` when only collecting SQL)."""
+    name = pgid(model, trigger)
+    table = model._meta.db_table
+    return bool(probe(schema_editor, catalog.trigger_exists, table, name, default=False))
+
+
+def install(schema_editor: Editor, model: Any, trigger: Sync | pgtrigger.Trigger) -> None:
     """Create the trigger and its function: one statement string, one short transaction.
 
     ``CREATE TRIGGER`` waits for the table's running writes (SHARE ROW EXCLUSIVE): the guard's
     lock timeout and retries apply to it as to any statement.
     """
-    execute(schema_editor, SyncTrigger(sync).compile(model).install_sql)
+    execute(schema_editor, _trigger(trigger).compile(model).install_sql)
 
 
-def uninstall(schema_editor: Editor, model: Any, sync: Sync) -> None:
+def uninstall(schema_editor: Editor, model: Any, trigger: Sync | pgtrigger.Trigger) -> None:
     """Drop the trigger and its function (pgtrigger's own uninstall keeps the function)."""
-    name = pgid(model, sync)
-    execute(schema_editor, drop_sql(sync.table, name))
+    execute(schema_editor, drop_sql(model._meta.db_table, pgid(model, trigger)))
 
 
 def drop_sql(table: str, name: str) -> str:
@@ -167,21 +173,20 @@ def drop_sql(table: str, name: str) -> str:
 
 
 #: URIs registered in this process, so that registering twice changes nothing.
-_registered: dict[str, SyncTrigger] = {}
+_registered: dict[str, pgtrigger.Trigger] = {}
 
 
-def register(app_label: str, object_name: str, sync: Sync) -> None:
-    """Put the sync trigger in pgtrigger's registry, on a stand-in for its model.
+def register(app_label: str, object_name: str, table: str, trigger: pgtrigger.Trigger) -> None:
+    """Put a trigger in pgtrigger's registry, on a stand-in for its model (of ``table``).
 
     ``pgtrigger ls`` then shows it installed, and ``pgtrigger prune`` keeps it. The stand-in
     lives in an app registry of its own: Django's model state, and so ``makemigrations``,
     never sees the trigger.
     """
-    trigger = SyncTrigger(sync)
     uri = f"{app_label}.{object_name}:{trigger.name}"
     if uri in _registered:
         return
-    trigger.register(_stand_in(app_label, object_name, sync.table))  # type: ignore[arg-type]
+    trigger.register(_stand_in(app_label, object_name, table))  # type: ignore[arg-type]
     _registered[uri] = trigger
 
 

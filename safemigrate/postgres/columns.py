@@ -71,22 +71,22 @@ class Dependent:
         return self.kind == "index"
 
 
-def dependents(cursor: Any, table: str, column: str) -> list[Dependent]:
-    """Return the constraints and the indexes of ``table`` that involve ``column``.
-
-    safemigrate's own NOT NULL helper checks are left out: they are steps, not schema.
-    """
-    regclass = quote_relation(table)
+def dependents(cursor: Any, table: str, column: str | None = None) -> list[Dependent]:
+    """Return the constraints and the indexes of ``table`` that involve ``column`` (all of
+    them when ``None``). safemigrate's own NOT NULL helper checks are left out: they are
+    steps, not schema."""
+    regclass, helpers = quote_relation(table), NOT_NULL_CHECK_PREFIX.replace("_", r"\_") + "%"
     cursor.execute(
         """
         SELECT c.contype::text, c.conname, pg_get_constraintdef(c.oid),
                coalesce(pg_get_indexdef(c.conindid), ''), c.condeferrable, c.condeferred
-        FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid
-        WHERE c.conrelid = to_regclass(%s) AND a.attname = %s AND a.attnum = ANY(c.conkey)
-          AND c.conname NOT LIKE %s
+        FROM pg_constraint c
+        WHERE c.conrelid = to_regclass(%s) AND c.conname NOT LIKE %s AND (%s::text IS NULL
+            OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid
+                       AND a.attname = %s AND a.attnum = ANY(c.conkey)))
         ORDER BY c.conname
         """,
-        [regclass, column, NOT_NULL_CHECK_PREFIX.replace("_", r"\_") + "%"],
+        [regclass, helpers, column, column],
     )
     found = [
         Dependent(str(kind), str(name), str(definition), str(index), bool(able), bool(deferred))
@@ -96,15 +96,18 @@ def dependents(cursor: Any, table: str, column: str) -> list[Dependent]:
     cursor.execute(
         """
         SELECT DISTINCT i.relname, pg_get_indexdef(i.oid)
-        FROM pg_depend d
-        JOIN pg_class i ON i.oid = d.objid AND d.classid = 'pg_class'::regclass
-        JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-        WHERE d.refobjid = to_regclass(%s) AND a.attname = %s AND i.relkind = 'i'
+        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+        WHERE x.indrelid = to_regclass(%s)
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid
-                          AND c.conrelid = d.refobjid)
+                          AND c.conrelid = x.indrelid)
+          AND (%s::text IS NULL OR EXISTS (
+            SELECT 1 FROM pg_depend d JOIN pg_attribute a
+                ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+            WHERE d.classid = 'pg_class'::regclass AND d.objid = i.oid
+              AND d.refobjid = x.indrelid AND a.attname = %s))
         ORDER BY i.relname
         """,
-        [regclass, column],
+        [regclass, column, column],
     )
     return found + [Dependent("index", str(name), str(sql)) for name, sql in cursor.fetchall()]
 
@@ -156,3 +159,33 @@ def columns_like(cursor: Any, pattern: str) -> list[tuple[str, str]]:
         [pattern],
     )
     return [(str(table), str(column)) for table, column in cursor.fetchall()]
+
+
+def table_columns(cursor: Any, table: str) -> list[tuple[str, str]]:
+    """Return the table's columns a row can be written to, as ``(name, type)``, in order
+    (generated columns are computed, never written)."""
+    cursor.execute(
+        """
+        SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+        WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped
+          AND attgenerated = ''
+        ORDER BY attnum
+        """,
+        [quote_relation(table)],
+    )
+    return [(str(name), str(kind)) for name, kind in cursor.fetchall()]
+
+
+def references_to_table(cursor: Any, table: str) -> list[tuple[str, str, str]]:
+    """Return the foreign keys of other tables pointing at ``table``: ``(table, name,
+    definition)``, the table named as ``regclass::text`` names it."""
+    cursor.execute(
+        """
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+        FROM pg_constraint
+        WHERE contype = 'f' AND confrelid = to_regclass(%s) AND conrelid <> confrelid
+        ORDER BY 1, 2
+        """,
+        [quote_relation(table)],
+    )
+    return [(str(t), str(n), str(d)) for t, n, d in cursor.fetchall()]

@@ -52,10 +52,12 @@ def index_copy(
     new: str,
     name: str,
     opclasses: Mapping[str, str | None] | None = None,
+    table: tuple[str, str] | None = None,
 ) -> str | None:
     """Return ``CREATE INDEX CONCURRENTLY name`` with the definition's ``old`` column as
-    ``new``; ``opclasses`` maps an operator class to the one the new type needs (``None``:
-    the index cannot exist on the new type, and ``None`` is returned)."""
+    ``new`` (and on ``table``, ``(schema, name)``, if given); ``opclasses`` maps an operator
+    class of that column to the one its new type needs (``None``: the index cannot exist on
+    the new type, and ``None`` is returned)."""
     statement = pglast.parse_sql(definition)[0].stmt
     assert isinstance(statement, ast.IndexStmt), definition
     statement = _Renamer(old, new)(statement)
@@ -66,20 +68,34 @@ def index_copy(
             if wanted is None:
                 return None
             element.opclass = (ast.String(sval=wanted),)
+    if table is not None:
+        statement.relation.schemaname = table[0] or statement.relation.schemaname
+        statement.relation.relname = table[1]
     statement.idxname = name
     statement.concurrent = True
     return str(RawStream()(statement))
 
 
-def constraint_copy(definition: str, old: str, new: str, *, not_valid: bool) -> str:
+def constraint_copy(
+    definition: str,
+    old: str,
+    new: str,
+    *,
+    not_valid: bool,
+    references: tuple[str, str] | None = None,
+) -> str:
     """Return a constraint's definition (``pg_get_constraintdef``) with ``old`` as ``new``,
-    ``NOT VALID`` when asked (a check or a foreign key to validate later)."""
+    ``NOT VALID`` when asked (a check or a foreign key to validate later); ``references``
+    (``(table, instead)``) points a foreign key to ``table`` at ``instead``."""
     statement = pglast.parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {definition}")[0].stmt
     assert isinstance(statement, ast.AlterTableStmt)
     constraint = _Renamer(old, new)(statement).cmds[0].def_
     constraint.conname = None
     constraint.skip_validation = not_valid
     constraint.initially_valid = not not_valid
+    target = constraint.pktable
+    if references is not None and target is not None and target.relname == references[0]:
+        target.relname = references[1]
     return str(RawStream()(constraint))
 
 
