@@ -85,8 +85,8 @@ def test_writes_during_the_rebuild_all_land_and_deletes_stay_deleted(
     for writer in started:
         writer.sql = (
             "UPDATE scenarioapp_item SET qty = %s WHERE id = %s",
-            "INSERT INTO scenarioapp_item (qty, score, code) VALUES (%s, 0, left(md5(random()::text), 20)) "
-            "RETURNING id",
+            "INSERT INTO scenarioapp_item (qty, score, code) "
+            "VALUES (%s, 0, left(md5(random()::text), 20)) RETURNING id",
         )
         writer.start()
     try:
