@@ -35,7 +35,7 @@ from safemigrate.operations.fix_rules import (
     Rewrite,
     Step,
 )
-from safemigrate.operations.fix_transitions import TRANSITION_REWRITES
+from safemigrate.operations.fix_transitions import TRANSITION_REWRITES, merge_retyped_renames
 
 #: The rewrite of each operation makemigrations writes that locks a table or breaks code.
 REWRITES: dict[type[Operation], Rewrite] = {**BASIC_REWRITES, **TRANSITION_REWRITES}
@@ -57,7 +57,7 @@ def safe_steps(operations: list[Operation], state: ProjectState, app_label: str)
         if isinstance(operation, migrations.CreateModel):
             created.add(operation.name_lower)
         operation.state_forwards(app_label, state)
-    return steps
+    return merge_retyped_renames(steps)
 
 
 def _kind(operation: Operation) -> str:

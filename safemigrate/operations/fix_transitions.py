@@ -29,6 +29,7 @@ from safemigrate.operations.fix_rules import (
     _label,
     _rendered,
 )
+from safemigrate.postgres.tables import quote_identifier
 from safemigrate.postgres.types import is_safe_type_change, parse_type
 
 #: What an ``AlterField`` may change that builds an index or constraint, or scans the table.
@@ -143,6 +144,49 @@ def _rename_model(op: Any, state: ProjectState, app: str, created: set[str]) -> 
         finish = safe.FinishRenameModel(op.old_name, op.new_name, old_table=table)
         steps.append(Step([finish], CONTRACT))
     return steps
+
+
+def merge_retyped_renames(steps: list[Step]) -> list[Step]:
+    """Fold a type change of a field renamed just before into the rename itself: one new
+    column of the new type (``RenameFieldSafely(field=...)``), not a shadow of the new column
+    while the old is still kept equal to it."""
+    merged = list(steps)
+    for index, step in enumerate(steps):
+        retype = step.operations[0] if step.operations else None
+        if not isinstance(retype, safe.AlterFieldTypeSafely):
+            continue
+        pair = _rename_of(merged, retype)
+        if pair is None:
+            continue
+        expand, contract = pair
+        old_type = contract.old_field.db_parameters(connection=connection)["type"]
+        back = f"CAST({quote_identifier(expand.new_name)} AS {old_type})"
+        names = (expand.model_name, expand.old_name, expand.new_name)
+        _replace(merged, expand, safe.RenameFieldSafely(*names, retype.field, None, back))
+        _replace(merged, contract, safe.FinishRenameField(*names, contract.old_field, None, back))
+        merged.remove(step)
+    return merged
+
+
+def _rename_of(steps: list[Step], retype: Any) -> tuple[Any, Any] | None:
+    """The expand and contract of the plain rename (no new type yet) to ``retype``'s field."""
+    found = [
+        op
+        for step in steps
+        for op in step.operations
+        if isinstance(op, safe.RenameFieldSafely | safe.FinishRenameField)
+        and op.model_name.lower() == retype.model_name_lower
+        and op.new_name == retype.name
+        and not op.retyped
+    ]
+    expands = [op for op in found if isinstance(op, safe.RenameFieldSafely)]
+    contracts = [op for op in found if isinstance(op, safe.FinishRenameField)]
+    return (expands[0], contracts[0]) if expands and contracts else None
+
+
+def _replace(steps: list[Step], operation: Any, by: Any) -> None:
+    for step in steps:
+        step.operations = [by if op is operation else op for op in step.operations]
 
 
 #: The rewrites of the changes that take an expand and a contract.
