@@ -86,7 +86,7 @@ def scenario(settings: Any, transactional_db: None) -> Iterator[Any]:
         for (table,) in cursor.fetchall():
             cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)} CASCADE")
         # A dropped table takes its triggers along, not their functions.
-        cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'pgtrigger\\_sm\\_%%'")
+        cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'sm\\_sync\\_%%'")
         for (function,) in cursor.fetchall():
             cursor.execute(f"DROP FUNCTION IF EXISTS {connection.ops.quote_name(function)}()")
         cursor.execute("DELETE FROM django_migrations WHERE app = %s", ["scenarioapp"])

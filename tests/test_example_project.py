@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,12 +36,15 @@ def example_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[s
         admin.close()
 
 
-def manage(db: dict[str, Any], *args: str) -> str:
+def manage(db: dict[str, Any], *args: str, migrations: str = "") -> str:
+    """``manage.py ARGS`` of the example project; ``migrations`` names another package of
+    the shop's migrations (a release before the one on disk)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.example_settings",
         "EXAMPLE_DATABASE": db["dbname"],
-        "PYTHONPATH": str(ROOT),
+        "EXAMPLE_MIGRATIONS": migrations,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path]),
     }
     result = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -79,6 +84,13 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     manage(example_db, "safemigrate")
 
     assert query(example_db, "SELECT count(*) FROM shop_customer WHERE full_name IS NULL") == [(0,)]
+    # The renamed email column and the price in cents, every value where it belongs.
+    assert query(
+        example_db,
+        "SELECT count(*) FROM shop_customer WHERE email_address = 'c' || id || '@example.com'",
+    ) == [(2500,)]
+    assert query(example_db, "SELECT name, price_cents FROM shop_product") == [("Tea", 450)]
+    assert query(example_db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'sm\\_%'") == [(0,)]
     # Every order's total, in cents: the sum of 1..3000.
     assert query(example_db, "SELECT sum(total_cents) FROM shop_order") == [(4501500,)]
     columns = query(
@@ -88,7 +100,7 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     )
     assert ("shop_customer", "full_name", "NO") in columns
     assert ("shop_order", "total_cents", "NO") in columns
-    assert not [c for c in columns if c[1] in ("name", "total")]
+    assert not [c for c in columns if c[1] in ("name", "total", "email")]
     invalid = "SELECT count(*) FROM pg_index WHERE NOT indisvalid"
     assert query(example_db, invalid) == [(0,)]
     unvalidated = "SELECT count(*) FROM pg_constraint WHERE NOT convalidated"
@@ -100,3 +112,35 @@ def test_makemigrations_check_is_quiet(example_db: dict[str, Any]) -> None:
     assert "No changes detected" in manage(
         example_db, "makemigrations", "--check", "--dry-run", "shop"
     )
+
+
+@pytest.fixture
+def release_before_contract(tmp_path: Path) -> str:
+    """The shop's migrations of the release that renames ``email``: its contract not there yet."""
+    package = tmp_path / "shop_release"
+    shutil.copytree(ROOT / "example_project" / "shop" / "migrations", package)
+    (package / "0018_customer_email_address_contract.py").unlink()
+    sys.path.insert(0, str(tmp_path))
+    yield "shop_release"
+    sys.path.remove(str(tmp_path))
+
+
+def test_pgtrigger_lists_an_open_renames_trigger_and_prune_keeps_it(
+    example_db: dict[str, Any], release_before_contract: str
+) -> None:
+    manage(example_db, "safemigrate", "shop", "0016")
+    manage(example_db, "safemigrate", "shop", "0017", migrations=release_before_contract)
+
+    listed = manage(example_db, "pgtrigger", "ls", migrations=release_before_contract)
+    assert re.search(r"INSTALLED.*ENABLED.*shop\.Customer:sm_sync_email_address_", listed)
+    manage(example_db, "pgtrigger", "prune", migrations=release_before_contract)
+    manage(example_db, "pgtrigger", "prune")  # the next release's code: the contract is on disk
+    triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'sm\\_sync\\_%'"
+    assert query(example_db, triggers) == [(1,)]
+    # The old code's write reaches the new column, through the trigger prune kept.
+    with psycopg.connect(**example_db, autocommit=True) as conn:
+        conn.execute("UPDATE shop_customer SET email = 'moved@example.com' WHERE id = 1")
+    renamed = "SELECT email_address FROM shop_customer WHERE id = 1"
+    assert query(example_db, renamed) == [("moved@example.com",)]
+    manage(example_db, "safemigrate", "shop", "0018")
+    assert query(example_db, triggers) == [(0,)]

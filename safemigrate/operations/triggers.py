@@ -31,10 +31,10 @@ from safemigrate.postgres.tables import quote_identifier, quote_relation
 
 logger = logging.getLogger("safemigrate.operations")
 
-#: Every sync trigger's name starts so: ``pgtrigger_sm_sync_...`` in the catalog.
+#: Every trigger of a transition is named so, in Django and in the catalog (``sm_sync_...``).
 SYNC_PREFIX = "sm_sync_"
-#: How pgtrigger names it in PostgreSQL (``pgtrigger_<name>_<hash of its model>``).
-PGID_PATTERN = r"pgtrigger\_sm\_sync\_%"
+#: Their names in PostgreSQL, for ``LIKE``: never ``pgtrigger_...``, which is pgtrigger's to prune.
+PGID_PATTERN = r"sm\_sync\_%"
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,17 @@ def check_expressions(sync: Sync) -> None:
 
 
 class ManagedTrigger(pgtrigger.Trigger):
-    """A trigger only safemigrate's migrations install and drop: ``pgtrigger install`` and
-    ``uninstall`` leave it alone, since one outliving its columns or tables would fail
-    every write to the table."""
+    """A trigger only safemigrate's migrations install and drop.
+
+    pgtrigger names its triggers ``pgtrigger_<name>_<hash>`` and prunes every one so named
+    that no model registers; this one is named ``<name>_<hash>`` (``sm_sync_...``), so no
+    ``pgtrigger prune`` (nor ``PGTRIGGER_INSTALL_ON_MIGRATE``'s) ever drops it while its
+    transition is open, registered or not. ``pgtrigger install`` and ``uninstall`` leave it
+    alone too: one outliving its columns or tables would fail every write to the table.
+    """
+
+    def get_pgid(self, model: Any) -> str:
+        return super().get_pgid(model).removeprefix("pgtrigger_")
 
     def install(self, model: Any, database: str | None = None) -> None:
         logger.info("pgtrigger install skips %s: safemigrate's migrations manage it", self.name)

@@ -86,8 +86,8 @@ def leftovers() -> list[tuple[Any, ...]]:
     """Anything a transition may leave: sync triggers, shadow columns, copies' names."""
     return query(
         """
-        SELECT 'trigger', tgname FROM pg_trigger WHERE tgname LIKE 'pgtrigger\\_sm\\_%%'
-        UNION ALL SELECT 'function', proname FROM pg_proc WHERE proname LIKE 'pgtrigger\\_sm\\_%%'
+        SELECT 'trigger', tgname FROM pg_trigger WHERE tgname LIKE 'sm\\_sync\\_%%'
+        UNION ALL SELECT 'function', proname FROM pg_proc WHERE proname LIKE 'sm\\_sync\\_%%'
         UNION ALL SELECT 'column', attname FROM pg_attribute
             WHERE attrelid = to_regclass('scenarioapp_item') AND attname LIKE 'sm\\_shadow\\_%%'
             AND NOT attisdropped

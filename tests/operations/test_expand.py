@@ -22,6 +22,7 @@ from tests.operations.expand_helpers import (
     STEPS,
     column_type,
     leftovers,
+    query,
     reset,
     rows,
     schema,
@@ -111,7 +112,7 @@ def test_sqlmigrate_shows_each_step(scenario: Any) -> None:
     call_command("sqlmigrate", "scenarioapp", NAMES["0004"], stdout=out)
     sql = out.getvalue()
     assert 'ADD COLUMN IF NOT EXISTS "sm_shadow_qty" bigint NULL' in sql
-    assert re.search(r"CREATE +TRIGGER pgtrigger_sm_sync_sm_shadow_qty_", sql)
+    assert re.search(r"CREATE +TRIGGER sm_sync_sm_shadow_qty_", sql)
     assert 'DROP COLUMN IF EXISTS "qty"' in sql
     assert 'RENAME COLUMN "sm_shadow_qty" TO "qty"' in sql
 
@@ -198,3 +199,25 @@ def test_a_contract_without_its_expand_is_a_check_error(settings: Any) -> None:
     }
     with pytest.raises(CommandError, match=r"safemigrate\.E111"):
         call_command("check", tags=["compatibility"], stdout=StringIO(), stderr=StringIO())
+
+
+def test_a_sync_trigger_left_after_its_contract_is_a_check_error(scenario: Any) -> None:
+    scenario("expand")
+    run_safemigrate("scenarioapp", "0002")
+    ((name,),) = query("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'sm\\_sync\\_%%'")
+    run_safemigrate("scenarioapp", "0003")
+    check = {"databases": ["default"], "tags": ["database"], "stdout": StringIO()}
+    call_command("check", **check)
+
+    # A trigger of that name is back (restored from a dump taken mid-transition, say).
+    query(
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; "
+        f"END$$; CREATE TRIGGER {name} BEFORE UPDATE ON scenarioapp_item FOR EACH ROW "
+        f"EXECUTE FUNCTION {name}()"
+    )
+    with pytest.raises(CommandError, match=r"safemigrate\.E110"):
+        call_command("check", **check)
+    output = run_safemigrate(doctor=True, yes=True).out
+    assert "outlived scenarioapp.0003_rename_email_contract" in output
+    call_command("check", **check)
+    assert leftovers() == []
