@@ -9,7 +9,8 @@ paths written before (``safemigrate.operations.columns.AddFieldSafely``, ``.cons
 importable: ``tests/scenarios/oldpaths`` holds migrations written that way.
 Beside the operations live the two commands that know them: ``fix`` rewrites a migration
 ``makemigrations`` wrote into these operations, ``doctor`` finishes or undoes what an
-interrupted one left.
+interrupted one left; and ``transitions``, which reads the migration files for the
+expand/contract transitions they leave open (the app's ``apps`` and ``checks`` ask it).
 
 May import: ``backfill/`` (the backfill operations run on its engine), ``postgres/`` and the
 app's face.

@@ -151,7 +151,7 @@ def merge_retyped_renames(steps: list[Step]) -> list[Step]:
     column of the new type (``RenameFieldSafely(field=...)``), not a shadow of the new column
     while the old is still kept equal to it."""
     merged = list(steps)
-    for index, step in enumerate(steps):
+    for step in steps:
         retype = step.operations[0] if step.operations else None
         if not isinstance(retype, safe.AlterFieldTypeSafely):
             continue
