@@ -79,8 +79,8 @@ class RowCopy:
         target, key = quote_relation(self.target), quote_identifier(self.key)
         names = ", ".join(map(quote_identifier, self.columns))
         values = ", ".join(f"NEW.{quote_identifier(c)}" for c in self.columns)
-        updates = ", ".join(f"{quote_identifier(c)} = EXCLUDED.{quote_identifier(c)}"
-                            for c in self.columns if c != self.key)  # fmt: skip
+        others = [quote_identifier(c) for c in self.columns if c != self.key]
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in others)
         upsert = f"ON CONFLICT ({key}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
         return (
             f"IF TG_OP = 'DELETE' THEN DELETE FROM {target} WHERE {key} = OLD.{key}; "
