@@ -187,7 +187,7 @@ def column_type(schema_editor: Editor, field: Any) -> str:
 
 def verify_sql(table: str, pgid: str) -> str:
     """A statement failing the transaction when ``table`` lacks trigger ``pgid``."""
-    table_literal = "'" + table.replace("'", "''") + "'"
+    table_literal = "'" + quote_relation(table).replace("'", "''") + "'"
     return (
         "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = "
         f"to_regclass({table_literal}) AND tgname = '{pgid}') THEN RAISE EXCEPTION "
