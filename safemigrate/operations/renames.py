@@ -237,7 +237,7 @@ class FinishRenameField(_RenameTransition):
 
     def bound_old_field(self, model: Any) -> Any:
         """The old field, as it was on the model (its column, its type)."""
-        field: Any = self.old_field.clone()
+        field: Any = self.old_field.clone()  # type: ignore[attr-defined, unused-ignore]
         field.set_attributes_from_name(self.old_name)
         field.model = model
         remote: Any = field.remote_field
