@@ -16,6 +16,7 @@ from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
 
 from safemigrate.operations import AlterFieldTypeSafely, RenameFieldSafely
+from tests import catalog
 from tests.conftest import run_safemigrate
 from tests.operations.expand_helpers import (
     NAMES,
@@ -221,3 +222,27 @@ def test_a_sync_trigger_left_after_its_contract_is_a_check_error(scenario: Any) 
     assert "outlived scenarioapp.0003_rename_email_contract" in output
     call_command("check", **check)
     assert leftovers() == []
+
+
+def serial_run(scenario: Any, name: str, **options: Any) -> tuple[Any, ...]:
+    scenario(name)
+    run_safemigrate("scenarioapp", "0001")
+    query("INSERT INTO scenarioapp_ticket (title) SELECT 't' || g FROM generate_series(1, 300) g")
+    run_safemigrate("scenarioapp", **options)
+    query("INSERT INTO scenarioapp_ticket DEFAULT VALUES")  # the sequence goes on
+    found = (
+        catalog.schema(["scenarioapp_ticket"]),
+        query("SELECT id, title FROM scenarioapp_ticket ORDER BY id"),
+    )
+    query("DROP TABLE scenarioapp_ticket")
+    query("DELETE FROM django_migrations WHERE app = 'scenarioapp'")
+    return found
+
+
+def test_a_serial_key_keeps_its_sequence_and_default(scenario: Any) -> None:
+    plain = serial_run(scenario, "serial_plain", allow_unsafe=True)
+    safe = serial_run(scenario, "serial")
+
+    assert safe == plain
+    assert safe[1][-1] == (301, "untitled")
+    assert safe[0]["scenarioapp_ticket"]["generated"]["id"][1] == "scenarioapp_ticket_id_seq"

@@ -18,6 +18,7 @@ import pytest
 from safemigrate.models import BackfillState
 from tests.backfill.backfill_helpers import ROOT, database_url, wait_for
 from tests.conftest import run_safemigrate
+from tests.operations import test_rebuild as rebuild
 from tests.operations.expand_helpers import (
     NAMES,
     applied,
@@ -40,13 +41,13 @@ OUTAGE = {
 }
 
 
-def crash(target: str, step: str, **settings: Any) -> None:
+def crash(target: str, step: str, scenario: str = "expand", **settings: Any) -> None:
     """Apply ``target`` in another process, killed right after ``step`` (or mid-backfill)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "SAFEMIGRATE_TEST_MIGRATIONS": "expand",
+        "SAFEMIGRATE_TEST_MIGRATIONS": scenario,
         "SAFEMIGRATE_TEST_SETTINGS": json.dumps(STEADY | settings),
     }
     argv = [sys.executable, "-m", "tests.operations.crash", step, "scenarioapp", target]
@@ -162,4 +163,20 @@ def test_without_a_run_history_the_doctor_reads_what_the_migration_files_leave(
     assert (NAMES["0004"] in applied()) is not undo
     assert values("qty") == expected("qty")
     assert column_type("qty") == ("integer" if undo else "bigint")
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("step", ["create shadow table", MID_BACKFILL, "prepared", "swap"])
+def test_a_killed_table_rebuild_is_finished_by_a_rerun(scenario: Any, step: str) -> None:
+    scenario("rebuild")
+    run_safemigrate("scenarioapp", "0001")
+    rebuild.seed()
+    crash("0002", step, scenario="rebuild")
+    query("UPDATE scenarioapp_item SET qty = 1000 + id WHERE id <= 50")  # the old code
+
+    run_safemigrate("scenarioapp")
+
+    qty = [(n, 1000 + n if n <= 50 else n) for n in range(1, rebuild.ROWS + 1)]
+    assert query("SELECT id, qty FROM scenarioapp_item ORDER BY id") == qty
+    assert rebuild.side_tables() == []
     assert leftovers() == []
