@@ -53,6 +53,7 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E045", "BACKFILL_MAX_TRANSACTION_AGE", "backfill_max_transaction_age_ms"),
     ("safemigrate.E046", "BACKFILL_MODE", "backfill_mode"),
     ("safemigrate.E047", "BACKFILL_TASK_BACKEND", "backfill_task_backend"),
+    ("safemigrate.E050", "TRANSITION_BATCH_TIME", "transition_batch_time_ms"),
     ("safemigrate.E060", "INDEX_PROGRESS_INTERVAL", "index_progress_interval_ms"),
     ("safemigrate.E090", "LIVE_PROCESS_GATE", "live_process_gate"),
     ("safemigrate.E091", "LIVE_PROCESS_WINDOW", "live_process_window_ms"),

@@ -26,6 +26,7 @@ from django.db import NotSupportedError, connections
 from django.db.models import Field
 
 from safemigrate.backfill.batches import Target
+from safemigrate.conf import conf
 from safemigrate.models import Direction
 from safemigrate.operations import triggers
 from safemigrate.operations.base import DOCS, Editor, SafeOperation, State, checkpoint, execute
@@ -163,7 +164,7 @@ class RebuildTableSafely(TransitionOperation):
                 )
                 return int(cursor.rowcount)
 
-        return Target(model, self.key, copy)
+        return Target(model, self.key, copy, conf.transition_batch_time_ms)
 
     def database_forwards(
         self, app_label: str, schema_editor: Editor, from_state: State, to_state: State

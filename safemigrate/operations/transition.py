@@ -27,6 +27,7 @@ from django.db.models import F
 from safemigrate.backfill import control
 from safemigrate.backfill.batches import Target
 from safemigrate.backfill.operation import BackfillOperation
+from safemigrate.conf import conf
 from safemigrate.models import Direction
 from safemigrate.operations import triggers
 from safemigrate.operations.base import (
@@ -219,7 +220,7 @@ class TransitionOperation(NonAtomicOperation, BackfillOperation):
         def touch(batch: Any) -> int:
             return int(batch.update(**{name: F(name)}))
 
-        return Target(model, self.key, touch)
+        return Target(model, self.key, touch, conf.transition_batch_time_ms)
 
     def filler(
         self, app_label: str, schema_editor: Editor, before: State, direction: Direction

@@ -24,6 +24,7 @@ def ids(messages):
 def test_defaults():
     assert conf.backfill_batch_size == 1000
     assert conf.backfill_target_batch_time_ms == 50
+    assert conf.transition_batch_time_ms == 10
     assert conf.backfill_pause_ms == 5
     assert conf.backfill_max_replication_lag_ms == 10_000
     assert conf.backfill_max_transaction_age_ms == 600_000
