@@ -30,7 +30,14 @@ _UPDATE = "UPDATE benchapp_account SET balance = balance + 1 WHERE id = %s"
 
 @dataclass(frozen=True)
 class ClientPlan:
-    """What one client does, and until when at the latest."""
+    """What one client does, and until when at the latest.
+
+    ``queries`` are (SELECT, UPDATE) pairs by primary key, one per version of the code: the
+    client uses the pair its ``phase`` (a shared ``multiprocessing.Value``) names, so a
+    benchmark can deploy new code to running clients. ``prepared`` lets psycopg prepare the
+    statements it runs often on the server; Django does not (client-side binding), and a
+    prepared statement fails once its result's type changes.
+    """
 
     conninfo: str
     rows: int
@@ -38,6 +45,8 @@ class ClientPlan:
     update_share: float
     seed: int
     deadline: float
+    queries: tuple[tuple[str, str], ...] = ((_SELECT, _UPDATE),)
+    prepared: bool = True
 
     @property
     def interval(self) -> float:
@@ -68,7 +77,7 @@ class ClientSamples:
         return samples
 
 
-def run_client(plan: ClientPlan, ready: Any, stop: Any, out: Any) -> None:
+def run_client(plan: ClientPlan, ready: Any, stop: Any, out: Any, phase: Any = None) -> None:
     """Run one client until ``stop`` is set or its deadline passes, then send its samples.
 
     ``ready``, ``stop`` and ``out`` are a multiprocessing Queue, Event and Queue. A statement
@@ -79,7 +88,10 @@ def run_client(plan: ClientPlan, ready: Any, stop: Any, out: Any) -> None:
     samples = ClientSamples()
     budget_ms = max(1000, int((plan.deadline - time.time()) * 1000))
     with psycopg.connect(
-        plan.conninfo, autocommit=True, application_name=f"bench client {plan.seed}"
+        plan.conninfo,
+        autocommit=True,
+        application_name=f"bench client {plan.seed}",
+        prepare_threshold=5 if plan.prepared else None,
     ) as conn:
         conn.execute(f"SET statement_timeout = {budget_ms}")
         ready.put(plan.seed)
@@ -92,7 +104,8 @@ def run_client(plan: ClientPlan, ready: Any, stop: Any, out: Any) -> None:
             now = time.monotonic()
             if due > now:
                 time.sleep(due - now)
-            query = _UPDATE if rng.random() < plan.update_share else _SELECT
+            select, update = plan.queries[phase.value if phase is not None else 0]
+            query = update if rng.random() < plan.update_share else select
             sent = time.monotonic()
             try:
                 conn.execute(query, [rng.randint(1, plan.rows)])

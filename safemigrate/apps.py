@@ -4,10 +4,13 @@ from django.apps import AppConfig
 
 
 class SafemigrateConfig(AppConfig):
-    """Register safemigrate's system checks and the application processes' heartbeat.
+    """Register safemigrate's system checks, the application processes' heartbeat, and the
+    sync triggers of the expand/contract transitions the migration files leave open.
 
     The heartbeat only connects two signal receivers here; it starts on a process's first
     request or task (see ``safemigrate.deploy.heartbeat``), never in a shell or a command.
+    The open transitions are read from the migration files (imported, not rendered) and
+    their triggers registered with django-pgtrigger, so ``pgtrigger prune`` keeps them.
     """
 
     name = "safemigrate"
@@ -17,5 +20,7 @@ class SafemigrateConfig(AppConfig):
     def ready(self) -> None:
         from safemigrate import checks  # noqa: F401  (registers the checks)
         from safemigrate.deploy import heartbeat
+        from safemigrate.operations import transitions
 
         heartbeat.connect()
+        transitions.register_open()

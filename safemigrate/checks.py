@@ -12,10 +12,13 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError, connections
+from django.db.migrations.loader import MigrationLoader
 
 from safemigrate.compat import tasks_framework_error
 from safemigrate.conf import DEFAULTS, conf
 from safemigrate.exceptions import ConfigurationError
+from safemigrate.operations import transitions
 
 DOCS = "See docs/settings.md."
 
@@ -54,6 +57,7 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E045", "BACKFILL_MAX_TRANSACTION_AGE", "backfill_max_transaction_age_ms"),
     ("safemigrate.E046", "BACKFILL_MODE", "backfill_mode"),
     ("safemigrate.E047", "BACKFILL_TASK_BACKEND", "backfill_task_backend"),
+    ("safemigrate.E050", "TRANSITION_BATCH_TIME", "transition_batch_time_ms"),
     ("safemigrate.E060", "INDEX_PROGRESS_INTERVAL", "index_progress_interval_ms"),
     ("safemigrate.E090", "LIVE_PROCESS_GATE", "live_process_gate"),
     ("safemigrate.E091", "LIVE_PROCESS_WINDOW", "live_process_window_ms"),
@@ -247,4 +251,59 @@ def check_backup_folder(
             "or set BACKUP to False. See docs/backups.md.",
             id="safemigrate.E105",
         )
+    ]
+
+
+@register(Tags.database)
+def check_leftover_sync_triggers(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> Sequence[CheckMessage]:
+    """A sync trigger still there after its contract (or type change) was applied."""
+    messages: list[CheckMessage] = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        try:
+            leftovers = transitions.leftover_triggers(connection)
+        except DatabaseError:
+            continue  # no migration table yet: nothing applied, nothing left over
+        except Exception:  # a broken graph is Django's own check's to report
+            continue
+        messages += [
+            Error(
+                f"Sync trigger {trigger} on {table} outlived {placed.app_label}."
+                f"{placed.migration}, which drops it: every write to the table still runs it.",
+                hint="Run manage.py safemigrate --doctor to drop it. "
+                "See docs/operations/rename-column.md.",
+                id="safemigrate.E110",
+            )
+            for placed, table, trigger in leftovers
+        ]
+    return messages
+
+
+@register(Tags.compatibility)
+def check_contracts_have_expands(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> Sequence[CheckMessage]:
+    """A ``FinishRenameField`` whose ``RenameFieldSafely`` is not before it in the graph."""
+    try:
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+        orphans = transitions.contracts_without_expand(loader)
+    except Exception:  # a broken graph is Django's own check's to report
+        return []
+    return [
+        Error(
+            f"{placed.app_label}.{placed.migration}: {placed.operation.describe()}, but no "
+            "migration before it starts what it finishes: it would drop what no trigger kept "
+            "in step.",
+            hint="Add the expand (RenameFieldSafely or RebuildTableSafely, same arguments) in "
+            "a migration it depends on, or remove the contract. "
+            "See docs/operations/rename-column.md.",
+            id="safemigrate.E111",
+        )
+        for placed in orphans
     ]

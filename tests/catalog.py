@@ -52,6 +52,33 @@ def constraints(table: str) -> dict[str, tuple[str, bool]]:
     return {name: (definition, valid) for name, definition, valid in rows}
 
 
+def generated(table: str) -> dict[str, tuple[str, str | None, tuple[Any, ...] | None]]:
+    """Return column -> (identity kind, its sequence's name, the sequence's type and limits),
+    for the columns with an identity or an owned (serial) sequence."""
+    rows = _rows(
+        """
+        SELECT a.attname, a.attidentity::text, s.relname,
+               q.seqtypid::regtype::text, q.seqstart, q.seqincrement, q.seqmax, q.seqmin,
+               q.seqcache, q.seqcycle
+        FROM pg_attribute a
+        JOIN pg_class s ON s.oid = to_regclass(pg_get_serial_sequence(%s, a.attname))
+        JOIN pg_sequence q ON q.seqrelid = s.oid
+        WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
+        """,
+        [table, table],
+    )
+    return {row[0]: (row[1], row[2], tuple(row[3:])) for row in rows}
+
+
+def triggers(table: str) -> list[str]:
+    """Return the names of the table's own triggers."""
+    rows = _rows(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal",
+        [table],
+    )
+    return sorted(name for (name,) in rows)
+
+
 def schema(tables: list[str]) -> dict[str, Any]:
     """Return everything the tests compare about ``tables``."""
     return {
@@ -59,6 +86,8 @@ def schema(tables: list[str]) -> dict[str, Any]:
             "columns": columns(table),
             "indexes": indexes(table),
             "constraints": constraints(table),
+            "generated": generated(table),
+            "triggers": triggers(table),
         }
         for table in tables
     }

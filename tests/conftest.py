@@ -88,6 +88,10 @@ def scenario(settings: Any, transactional_db: None) -> Iterator[Any]:
         cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'scenarioapp%%'")
         for (table,) in cursor.fetchall():
             cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)} CASCADE")
+        # A dropped table takes its triggers along, not their functions.
+        cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'sm\\_sync\\_%%'")
+        for (function,) in cursor.fetchall():
+            cursor.execute(f"DROP FUNCTION IF EXISTS {connection.ops.quote_name(function)}()")
         cursor.execute("DELETE FROM django_migrations WHERE app = %s", ["scenarioapp"])
 
 

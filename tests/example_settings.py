@@ -19,3 +19,6 @@ DEMO_DATABASE = DATABASES["default"]["NAME"]
 # The local server trusts its clients, so a password here is ignored by it; the runbook must
 # never print it.
 DATABASES["default"]["PASSWORD"] = os.environ.get("EXAMPLE_PASSWORD", "")
+# A test points the shop at another package of its migrations: a release before this one.
+if os.environ.get("EXAMPLE_MIGRATIONS"):
+    MIGRATION_MODULES = {"shop": os.environ["EXAMPLE_MIGRATIONS"]}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,14 +54,17 @@ def demo_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str,
 
 
 def run_manage(
-    db: dict[str, Any], *args: str, settings: dict[str, Any] | None = None
+    db: dict[str, Any], *args: str, settings: dict[str, Any] | None = None, migrations: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """Run the example project's ``manage.py ARGS`` on ``db``, with SAFEMIGRATE ``settings``."""
+    """Run the example project's ``manage.py ARGS`` on ``db``, with SAFEMIGRATE ``settings``;
+    ``migrations`` names another package of the shop's migrations (a release before the one
+    on disk)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.example_settings",
         "EXAMPLE_DATABASE": db["dbname"],
-        "PYTHONPATH": str(ROOT),
+        "EXAMPLE_MIGRATIONS": migrations,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path]),
         "SAFEMIGRATE_TEST_SETTINGS": json.dumps(settings or {}),
     }
     return subprocess.run(
@@ -71,9 +76,11 @@ def run_manage(
     )
 
 
-def manage(db: dict[str, Any], *args: str, settings: dict[str, Any] | None = None) -> str:
+def manage(
+    db: dict[str, Any], *args: str, settings: dict[str, Any] | None = None, migrations: str = ""
+) -> str:
     """``run_manage``, which must succeed; return what it printed."""
-    result = run_manage(db, *args, settings=settings)
+    result = run_manage(db, *args, settings=settings, migrations=migrations)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -105,10 +112,13 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     manage(example_db, "safemigrate")
 
     assert query(example_db, "SELECT count(*) FROM shop_customer WHERE full_name IS NULL") == [(0,)]
-    # 0017 lower-cased every email.
-    assert query(example_db, "SELECT count(*) FROM shop_customer WHERE email = lower(email)") == [
-        (2500,)
-    ]
+    # 0019 lower-cased every email, in the column 0017 and 0018 renamed.
+    assert query(
+        example_db,
+        "SELECT count(*) FROM shop_customer WHERE email_address = 'c' || id || '@example.com'",
+    ) == [(2500,)]
+    assert query(example_db, "SELECT name, price_cents FROM shop_product") == [("Tea", 450)]
+    assert query(example_db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'sm\\_%'") == [(0,)]
     # Every order's total, in cents: the sum of 1..3000.
     assert query(example_db, "SELECT sum(total_cents) FROM shop_order") == [(4501500,)]
     columns = query(
@@ -118,7 +128,7 @@ def test_migrations_forwards_backwards_forwards(example_db: dict[str, Any]) -> N
     )
     assert ("shop_customer", "full_name", "NO") in columns
     assert ("shop_order", "total_cents", "NO") in columns
-    assert not [c for c in columns if c[1] in ("name", "total")]
+    assert not [c for c in columns if c[1] in ("name", "total", "email")]
     invalid = "SELECT count(*) FROM pg_index WHERE NOT indisvalid"
     assert query(example_db, invalid) == [(0,)]
     unvalidated = "SELECT count(*) FROM pg_constraint WHERE NOT convalidated"
@@ -180,7 +190,7 @@ def test_demo_records_every_run_and_leaves_one_migration_pending(demo_db: dict[s
         ("sessions", None, "succeeded"),
         ("shop", "0002_order", "succeeded"),
         ("shop", "0003_auditlog", "succeeded"),
-        ("shop", "0016", "succeeded"),
+        ("shop", "0018", "succeeded"),
     ]
     assert "the run history recorded 7 runs" in output
     outcomes = """
@@ -196,9 +206,42 @@ def test_demo_records_every_run_and_leaves_one_migration_pending(demo_db: dict[s
 
     # One migration is left pending, and the closing text says where to review it.
     unapplied = [line for line in manage(demo_db, "showmigrations").splitlines() if "[ ]" in line]
-    assert unapplied == [" [ ] 0017_customer_email_lowercase"]
+    assert unapplied == [" [ ] 0019_customer_email_lowercase"]
     assert "/admin/safemigrate/review/pending/" in output
-    assert "shop.0017_customer_email_lowercase, left pending on purpose" in output
+    assert "shop.0019_customer_email_lowercase, left pending on purpose" in output
     gated = run_manage(demo_db, "safemigrate", "--require-approval")
     assert gated.returncode == 4
-    assert "shop.0017_customer_email_lowercase: not reviewed" in gated.stderr
+    assert "shop.0019_customer_email_lowercase: not reviewed" in gated.stderr
+
+
+@pytest.fixture
+def release_before_contract(tmp_path: Path) -> str:
+    """The shop's migrations of the release that renames ``email``: its contract not there yet."""
+    package = tmp_path / "shop_release"
+    shutil.copytree(ROOT / "example_project" / "shop" / "migrations", package)
+    for later in ("0018_customer_email_address_contract.py", "0019_customer_email_lowercase.py"):
+        (package / later).unlink()
+    sys.path.insert(0, str(tmp_path))
+    yield "shop_release"
+    sys.path.remove(str(tmp_path))
+
+
+def test_pgtrigger_lists_an_open_renames_trigger_and_prune_keeps_it(
+    example_db: dict[str, Any], release_before_contract: str
+) -> None:
+    manage(example_db, "safemigrate", "shop", "0016")
+    manage(example_db, "safemigrate", "shop", "0017", migrations=release_before_contract)
+
+    listed = manage(example_db, "pgtrigger", "ls", migrations=release_before_contract)
+    assert re.search(r"INSTALLED.*ENABLED.*shop\.Customer:sm_sync_email_address_", listed)
+    manage(example_db, "pgtrigger", "prune", migrations=release_before_contract)
+    manage(example_db, "pgtrigger", "prune")  # the next release's code: the contract is on disk
+    triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'sm\\_sync\\_%'"
+    assert query(example_db, triggers) == [(1,)]
+    # The old code's write reaches the new column, through the trigger prune kept.
+    with psycopg.connect(**example_db, autocommit=True) as conn:
+        conn.execute("UPDATE shop_customer SET email = 'moved@example.com' WHERE id = 1")
+    renamed = "SELECT email_address FROM shop_customer WHERE id = 1"
+    assert query(example_db, renamed) == [("moved@example.com",)]
+    manage(example_db, "safemigrate", "shop", "0018")
+    assert query(example_db, triggers) == [(0,)]

@@ -36,8 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "review": FOUNDATION | {"analysis", "deploy"},
     "recovery": FOUNDATION | {"guard", "analysis", "backfill"},
     "admin": FOUNDATION | {"review", "backfill"},
-    "checks": FOUNDATION,
-    "apps": {"checks", "deploy"},
+    "checks": FOUNDATION | {"operations"},
+    "apps": {"checks", "deploy", "operations"},
     "management": FOUNDATION
     | {"guard", "deploy", "analysis", "backfill", "operations", "review", "recovery"},
 }

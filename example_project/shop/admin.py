@@ -9,13 +9,13 @@ from example_project.shop.models import AuditLog, Customer, Order, Product
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["email", "full_name", "phone", "created_at"]
-    search_fields = ["email", "full_name"]
+    list_display = ["email_address", "full_name", "phone", "created_at"]
+    search_fields = ["email_address", "full_name"]
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "price"]
+    list_display = ["name", "price_cents"]
 
 
 @admin.register(Order)

@@ -9,7 +9,8 @@ from django.db.models.functions import Now
 class Customer(models.Model):
     """Someone who orders: the seed's ``users`` table."""
 
-    email = models.EmailField(unique=True)
+    # Renamed from ``email`` with RenameFieldSafely (0017) and FinishRenameField (0018).
+    email_address = models.EmailField(unique=True)
     # Renamed from ``name`` by expand/contract: migrations 0011-0013.
     full_name = models.CharField(max_length=200)
     # Added in 0007 with AddFieldSafely; nullable as the seed's ``phone VARCHAR(20)``.
@@ -17,17 +18,16 @@ class Customer(models.Model):
     created_at = models.DateTimeField(db_default=Now())
 
     def __str__(self) -> str:
-        return f"{self.full_name} <{self.email}>"
+        return f"{self.full_name} <{self.email_address}>"
 
 
 class Product(models.Model):
-    """Something to order, with the decimal price the seed later turns into cents."""
+    """Something to order, priced in cents: the seed's decimal ``price`` changed type."""
 
     name = models.CharField(max_length=200)
-    price = models.DecimalField(max_digits=10, decimal_places=2)
-    # The seed's "change column type": the new column, filled by a backfill (migration 0006);
-    # the application writes both until price is dropped.
-    price_cents = models.BigIntegerField(null=True, blank=True)
+    # Was the decimal ``price``: RenameFieldSafely with a new type (0005), then
+    # FinishRenameField (0006); a trigger kept both in step in between.
+    price_cents = models.BigIntegerField()
 
     def __str__(self) -> str:
         return self.name

@@ -312,6 +312,7 @@ def _operation_report(
         kind=type(item.operation).__name__,
         reversible=bool(item.operation.reversible),
         python=item.python,
+        writes_rows=item.python or getattr(item.operation, "writes_rows_outside_sql", False),
         sql_error=item.error,
         facts=facts,
     )

@@ -79,9 +79,10 @@ class StatementReport:
 class OperationReport:
     """One operation of a migration, judged.
 
-    ``python`` marks code whose duration nobody can estimate; ``sql_error`` says why the
-    SQL could not be collected (the operation was then judged from itself); ``facts`` are
-    what the findings were judged from, for the runbook's account of what breaks.
+    ``python`` marks code whose duration nobody can estimate; ``writes_rows`` an operation
+    that writes rows its statements do not show (Python code, or batches); ``sql_error`` says
+    why the SQL could not be collected (the operation was then judged from itself); ``facts``
+    are what the findings were judged from, for the runbook's account of what breaks.
     """
 
     index: int
@@ -94,6 +95,7 @@ class OperationReport:
     kind: str = ""
     reversible: bool = True
     python: bool = False
+    writes_rows: bool = False
     sql_error: str = ""
     facts: list[Fact] = field(default_factory=list)
 

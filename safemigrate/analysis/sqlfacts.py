@@ -15,9 +15,10 @@ from pglast import ast, visitors
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from safemigrate.analysis.expressions import is_volatile, not_null_columns
-from safemigrate.analysis.types import is_safe_type_change, type_name, type_sql
+from safemigrate.analysis.swaps import swapped
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.statements import StatementInfo, parse, relation_from_names, relation_name
+from safemigrate.postgres.types import is_safe_type_change, type_name, type_sql
 
 _AT = AlterTableType
 _C = ConstrType
@@ -89,7 +90,8 @@ class StatementFacts:
 def statement_facts(sql: str, memory: SchemaMemory, atomic: bool) -> list[StatementFacts]:
     """Return the facts of each statement in ``sql``; unparseable SQL is a fact of its own."""
     result = []
-    for info, node in parse(sql):
+    parsed = parse(sql)
+    for info, node in parsed:
         found = StatementFacts(info, atomic=atomic)
         if node is None:
             found.add("unparseable_sql", "", info.notes[0] if info.notes else "")
@@ -100,6 +102,9 @@ def statement_facts(sql: str, memory: SchemaMemory, atomic: bool) -> list[Statem
             if info.concurrently and atomic:
                 found.add("concurrently_in_transaction", _first_table(info))
         result.append(found)
+    if len(parsed) > 1 and (harmless := swapped([node for _, node in parsed])):
+        for found in result:
+            found.facts = [f for f in found.facts if (f.kind, f.table, f.detail) not in harmless]
     return result
 
 
@@ -261,13 +266,15 @@ def _index(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
 
 
 def _drop(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
-    names = [relation_from_names(obj) for obj in node.objects or ()]
+    # Only relations are named by a list of identifiers (a function has its arguments too).
     if node.removeType == ObjectType.OBJECT_INDEX and not node.concurrent:
-        for name in names:
-            found.add("drop_index", name)
+        kind = "drop_index"
     elif node.removeType == ObjectType.OBJECT_TABLE:
-        for name in names:
-            found.add("drop_table", name)
+        kind = "drop_table"
+    else:
+        return
+    for obj in node.objects or ():
+        found.add(kind, relation_from_names(obj))
 
 
 def _rename(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:

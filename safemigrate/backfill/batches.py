@@ -49,6 +49,8 @@ class Target:
     model: type[Model]
     key: str
     work: Work
+    #: How long a batch should take, when not ``BACKFILL_TARGET_BATCH_TIME``.
+    batch_time_ms: int | None = None
 
     @property
     def key_field(self) -> Any:
@@ -90,9 +92,9 @@ def next_bound(cursor: Any, target: Target, after: Any, upto: Any, size: int) ->
 class Sizer:
     """Adapt the batch size so that a batch takes about the target time."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, target_ms: int | None = None) -> None:
         self.size = max(1, min(size, conf.backfill_max_batch_size))
-        self.target_ms = conf.backfill_target_batch_time_ms
+        self.target_ms = target_ms or conf.backfill_target_batch_time_ms
         self.max_size = conf.backfill_max_batch_size
         self.ms_per_row: float | None = None
 
@@ -134,7 +136,7 @@ class Batcher:
         self.set_limits = set_limits
         self.target = target
         self.alias = alias
-        self.sizer = Sizer(state.batch_size or conf.backfill_batch_size)
+        self.sizer = Sizer(state.batch_size or conf.backfill_batch_size, target.batch_time_ms)
         self.backoff = Backoff.from_settings()
         self.throttle = Throttle(alias, self._control_requested, exclude_pids, on_wait)
         self._clock = time.monotonic()

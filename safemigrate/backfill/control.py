@@ -59,13 +59,17 @@ def execute(
     connection: BaseDatabaseWrapper,
     target: Target | None,
     direction: Direction,
+    *,
+    wait: bool = False,
 ) -> None:
-    """Run one direction of a backfill operation in the mode the settings ask for."""
+    """Run one direction of a backfill operation in the mode the settings ask for.
+
+    ``wait`` waits for task workers even in ``tasks-pending`` mode: an operation whose next
+    step needs every row filled (an expand/contract switch) cannot leave them pending.
+    """
     alias = connection.alias
     _require_state_table(connection, app_label)
-    migration, index, operations = locate(operation, app_label)
-    name = backfill_name(app_label, migration, index, operations)
-    where = {"app_label": app_label, "migration": migration, "operation_index": index}
+    name, where = _identity(operation, app_label)
     state = open_state(alias, name, direction, where, target)
     if state.status == BackfillStatus.DONE or target is None:
         report(f"backfill {name}: {state.status}, nothing to do.")
@@ -75,7 +79,7 @@ def execute(
         run_inline(state, target, alias)
         return
     enqueue(state, alias)
-    if mode == "tasks-wait":
+    if mode == "tasks-wait" or wait:
         wait_for_workers(state, alias)
         return
     state.refresh_from_db(using=alias)
@@ -86,6 +90,26 @@ def execute(
             f"backfill {name}: handed to task workers; it stays pending until they (or a "
             "later safemigrate) finish it."
         )
+
+
+def _identity(operation: BackfillOperation, app_label: str) -> tuple[str, dict[str, Any]]:
+    """The backfill's name, and where its operation is, as its state records them."""
+    migration, index, operations = locate(operation, app_label)
+    name = backfill_name(app_label, migration, index, operations)
+    return name, {"app_label": app_label, "migration": migration, "operation_index": index}
+
+
+def forget(operation: BackfillOperation, app_label: str, alias: str, direction: Direction) -> None:
+    """Forget a backfill's checkpoint, so that its next run starts from the first row.
+
+    For an operation whose rows must be filled again: a sync trigger (re)installed after
+    some rows were filled means that writes made meanwhile may have missed them.
+    """
+    with connections[alias].cursor() as cursor:
+        if not relation_exists(cursor, BackfillState._meta.db_table):
+            return
+    name, _ = _identity(operation, app_label)
+    BackfillState.objects.using(alias).filter(name=name, direction=direction).delete()
 
 
 def _require_state_table(connection: BaseDatabaseWrapper, app_label: str) -> None:

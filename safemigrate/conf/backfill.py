@@ -22,6 +22,7 @@ class BackfillSettings(SettingsGroup):
         "BACKFILL_MAX_TRANSACTION_AGE": "10min",
         "BACKFILL_MODE": "inline",
         "BACKFILL_TASK_BACKEND": "default",
+        "TRANSITION_BATCH_TIME": "10ms",
     }
 
     @property
@@ -40,6 +41,16 @@ class BackfillSettings(SettingsGroup):
         value = self._duration("BACKFILL_TARGET_BATCH_TIME")
         if value < 1:
             raise ConfigurationError("SAFEMIGRATE['BACKFILL_TARGET_BATCH_TIME'] must be > 0.")
+        return value
+
+    @property
+    def transition_batch_time_ms(self) -> int:
+        """The target time of a batch of an expand/contract operation's backfill: it
+        rewrites rows the application keeps writing, and its trigger doubles each row's
+        work, so its batches hold their row locks for less than an ordinary backfill's."""
+        value = self._duration("TRANSITION_BATCH_TIME")
+        if value < 1:
+            raise ConfigurationError("SAFEMIGRATE['TRANSITION_BATCH_TIME'] must be > 0.")
         return value
 
     @property

@@ -58,6 +58,10 @@ ROLES: dict[str, Role] = {
             "AddFieldSafely",
             "AddUniqueConstraintConcurrently",
             "AddIndexToPartitionedTable",
+            # Adds the new column and its trigger; the old column stays for old code.
+            "RenameFieldSafely",
+            # Renames the table and bridges the old name with a view old code uses.
+            "RenameModelSafely",
         ),
         EXPAND,
     ),
@@ -77,6 +81,15 @@ ROLES: dict[str, Role] = {
         ("RemoveFieldFromDatabase", "DeleteModelFromDatabase", "DetachPartitionConcurrently"),
         CONTRACT,
     ),
+    # Type changes under the same names: old code reads and writes as before throughout.
+    "AlterFieldTypeSafely": CHANGE,
+    "RebuildTableSafely": CHANGE,
+    # Drops the archive of a rebuilt table, which no code uses.
+    "FinishRebuildTable": CONTRACT,
+    # Their classes declare ``deploy_phase = Phase.POST_DEPLOY``: they drop the old column,
+    # the view of the old table name.
+    "FinishRenameField": CONTRACT,
+    "FinishRenameModel": CONTRACT,
     "RunPython": DATA,
     "RemoveField": Role(
         "contract",

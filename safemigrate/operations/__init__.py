@@ -10,7 +10,8 @@ importable: ``tests/scenarios/oldpaths`` holds migrations written that way.
 ``Verify`` and ``VerifyPython`` declare postconditions (their engine is ``verify/``).
 Beside the operations live the two commands that know them: ``fix`` rewrites a migration
 ``makemigrations`` wrote into these operations, ``doctor`` finishes or undoes what an
-interrupted one left.
+interrupted one left; and ``transitions``, which reads the migration files for the
+expand/contract transitions they leave open (the app's ``apps`` and ``checks`` ask it).
 
 May import: ``backfill/`` (the backfill operations run on its engine), ``verify/`` (the
 postconditions' engine), ``postgres/`` and the app's face.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from safemigrate.operations.altering import AlterFieldSafely
 from safemigrate.operations.backfill import Backfill, RunBackfill
+from safemigrate.operations.bridges import FinishRenameModel, RenameModelSafely
 from safemigrate.operations.columns import AddFieldSafely, SafeAddNotNull, SetNotNull
 from safemigrate.operations.constraints import (
     AddConstraintNotValid,
@@ -37,6 +39,9 @@ from safemigrate.operations.partitions import (
     AddIndexToPartitionedTable,
     DetachPartitionConcurrently,
 )
+from safemigrate.operations.renames import FinishRenameField, RenameFieldSafely
+from safemigrate.operations.retype import AlterFieldTypeSafely
+from safemigrate.operations.shadow import FinishRebuildTable, RebuildTableSafely
 from safemigrate.operations.tables import (
     DeleteModelFromDatabase,
     DeleteModelFromState,
@@ -52,13 +57,20 @@ __all__ = [
     "AddUniqueConstraintConcurrently",
     "AlterDbDefault",
     "AlterFieldSafely",
+    "AlterFieldTypeSafely",
     "Backfill",
     "DeleteModelFromDatabase",
     "DeleteModelFromState",
     "DetachPartitionConcurrently",
+    "FinishRebuildTable",
+    "FinishRenameField",
+    "FinishRenameModel",
+    "RebuildTableSafely",
     "RemoveFieldFromDatabase",
     "RemoveFieldFromState",
     "RemoveIndexConcurrently",
+    "RenameFieldSafely",
+    "RenameModelSafely",
     "RunBackfill",
     "SafeAddNotNull",
     "SafeDeleteModel",

@@ -144,7 +144,7 @@ class AlterFieldSafely(NonAtomicOperation, AlterField):
     foreign key or check ``NOT VALID`` then validated; ``SET NOT NULL`` after a validated
     check; NULLs filled with a new default in batches; an index dropped ``CONCURRENTLY``.
     A foreign key that stays as it was is left in place. The column's type and name must
-    not change: that rewrites the table, and has a manual path of its own.
+    not change: ``AlterFieldTypeSafely`` and ``RenameFieldSafely`` do that.
     """
 
     docs_page = "columns"
@@ -186,7 +186,8 @@ class AlterFieldSafely(NonAtomicOperation, AlterField):
             raise ValueError(
                 f"AlterFieldSafely on {self.model_name}.{self.name} cannot change the "
                 f"column's {' and '.join(changed)}: that rewrites or renames the column. "
-                f"Follow {TYPE_CHANGES_PAGE}."
+                "Change the type first with AlterFieldTypeSafely (a column name with "
+                f"RenameFieldSafely), then the rest with AlterFieldSafely. See {TYPE_CHANGES_PAGE}."
             )
 
 

@@ -3,7 +3,9 @@
 A crashed ``CREATE INDEX CONCURRENTLY`` leaves an INVALID index that slows every write; a
 ``NOT VALID`` constraint checks new rows but not old ones; a helper NOT NULL check outlives
 the ``SetNotNull`` that stopped; a non-atomic migration that failed midway has committed
-part of its steps. Each finding names both ways out, and acts on one when asked.
+part of its steps; an interrupted rename or type change leaves a column and its sync
+trigger (``doctor_transitions``). Each finding names both ways out, and acts on one when
+asked.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from safemigrate.conf import conf
 from safemigrate.exceptions import LeftoversRemain
 from safemigrate.models import Direction, MigrationRun, Status
+from safemigrate.operations.doctor_transitions import transition_findings
 from safemigrate.postgres import catalog
 from safemigrate.postgres.sessions import session_settings
 from safemigrate.postgres.tables import quote_identifier, quote_relation
@@ -75,6 +78,7 @@ class Doctor:
             checks = catalog.not_null_checks(cursor)
             unvalidated = catalog.unvalidated_constraints(cursor)
         helper_names = {(c.table, c.name) for c in checks}
+        stopped = self._stopped_migrations()
         return [
             *(self._invalid_index(leftover) for leftover in invalid),
             *(self._not_null_check(leftover) for leftover in checks),
@@ -83,8 +87,18 @@ class Doctor:
                 for leftover in unvalidated
                 if (leftover.table, leftover.name) not in helper_names
             ),
-            *self._stopped_migrations(),
+            *(finding for _, finding in stopped),
+            *self._transitions({key for key, _ in stopped}),
         ]
+
+    def _transitions(self, stopped: set[tuple[str, str]]) -> list[Finding]:
+        """Interrupted expands and type changes the history does not report, and sync
+        triggers that outlived their contract."""
+        try:
+            found = transition_findings(self.connection, self._sql, stopped)
+        except DatabaseError:
+            return []  # no migration table yet: nothing was applied
+        return [Finding(*fields) for fields in found]
 
     def _invalid_index(self, leftover: catalog.Leftover) -> Finding:
         name = quote_relation(leftover.name)
@@ -127,13 +141,17 @@ class Doctor:
             self._sql(drop),
         )
 
-    def _stopped_migrations(self) -> list[Finding]:
+    def _stopped_migrations(self) -> list[tuple[tuple[str, str], Finding]]:
         try:
             applied = MigrationRecorder(self.connection).applied_migrations()
             stopped = _last_failed_non_atomic(self.connection.alias)
         except DatabaseError:
             return []  # no history tables yet: nothing recorded
-        return [self._stopped(run) for run in stopped if (run.app_label, run.name) not in applied]
+        return [
+            ((run.app_label, run.name), self._stopped(run))
+            for run in stopped
+            if (run.app_label, run.name) not in applied
+        ]
 
     def _stopped(self, run: MigrationRun) -> Finding:
         app_label, name = run.app_label, run.name

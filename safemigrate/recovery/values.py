@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from django.db import DatabaseError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from safemigrate.analysis.report import MigrationReport
-from safemigrate.postgres.columns import Column, column_effects
+from safemigrate.analysis.report import MigrationReport, StatementReport
+from safemigrate.postgres.column_values import Column, column_effects
 from safemigrate.postgres.sessions import set_settings
 from safemigrate.postgres.tables import has_rows
 
@@ -25,16 +25,35 @@ def lost_values(connection: BaseDatabaseWrapper, reports: Sequence[MigrationRepo
     emptied_by: dict[Column, str] = {}
     problems = []
     for report in reports:
-        for statement in (s for op in report.operations for s in op.statements):
-            effects = column_effects(statement.sql)
-            for column in [c for c in emptied_by if c[0] in effects.written]:
-                del emptied_by[column]  # the step may fill it
-            for column in effects.emptied:
-                emptied_by.setdefault(column, report.label)
-            for column in sorted(effects.required & emptied_by.keys()):
-                origin = emptied_by.pop(column)
-                if _has_rows(connection, column[0]):
-                    problems.append(_problem(report.label, origin, column))
+        for op in report.operations:
+            if op.writes_rows:
+                # Its statements are not the whole story (batches or Python fill rows between
+                # them): assume it fills what it touches, so no rollback is refused on a guess.
+                written = {*op.tables, *(t for s in op.statements for t in s.creates)}
+                for column in [c for c in emptied_by if c[0] in written]:
+                    del emptied_by[column]
+                continue
+            problems += _statement_problems(connection, report.label, op.statements, emptied_by)
+    return problems
+
+
+def _statement_problems(
+    connection: BaseDatabaseWrapper,
+    label: str,
+    statements: Sequence[StatementReport],
+    emptied_by: dict[Column, str],
+) -> list[str]:
+    problems = []
+    for statement in statements:
+        effects = column_effects(statement.sql)
+        for column in [c for c in emptied_by if c[0] in effects.written]:
+            del emptied_by[column]  # the step may fill it
+        for column in effects.emptied:
+            emptied_by.setdefault(column, label)
+        for column in sorted(effects.required & emptied_by.keys()):
+            origin = emptied_by.pop(column)
+            if _has_rows(connection, column[0]):
+                problems.append(_problem(label, origin, column))
     return problems
 
 

@@ -24,6 +24,7 @@ def ids(messages):
 def test_defaults():
     assert conf.backfill_batch_size == 1000
     assert conf.backfill_target_batch_time_ms == 50
+    assert conf.transition_batch_time_ms == 10
     assert conf.backfill_pause_ms == 5
     assert conf.backfill_max_replication_lag_ms == 10_000
     assert conf.backfill_max_transaction_age_ms == 600_000
@@ -142,3 +143,11 @@ def test_batch_size_follows_the_target_time(settings):
     assert sizer.size == 2500
     sizer.halve()
     assert sizer.size == 1250
+
+
+def test_a_transitions_batches_aim_at_their_own_target_time(settings):
+    settings.SAFEMIGRATE = {"TRANSITION_BATCH_TIME": "20ms", "BACKFILL_TARGET_BATCH_TIME": "80ms"}
+    sizer = Sizer(1000, conf.transition_batch_time_ms)
+
+    sizer.after_batch(40.0, 1000)  # Twice the transition's target: half the rows next time.
+    assert sizer.size == 500

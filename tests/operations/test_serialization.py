@@ -61,6 +61,33 @@ PAIRS: list[tuple[list[Operation], list[Operation]]] = [
         ],
         [migrations.RemoveField("item", "note")],
     ),
+    (
+        [
+            safe.RenameFieldSafely("item", "name", "title"),
+            safe.FinishRenameField(
+                "item", "name", "title", old_field=models.CharField(max_length=100)
+            ),
+        ],
+        [migrations.RenameField("item", "name", "title")],
+    ),
+    (
+        [
+            safe.RenameFieldSafely(
+                "item", "qty", "qty_big", models.BigIntegerField(), "qty * 100", "qty_big / 100"
+            ),
+            safe.FinishRenameField(
+                "item", "qty", "qty_big", models.IntegerField(), "qty * 100", "qty_big / 100"
+            ),
+        ],
+        [
+            migrations.RenameField("item", "qty", "qty_big"),
+            migrations.AlterField("item", "qty_big", models.BigIntegerField()),
+        ],
+    ),
+    (
+        [safe.AlterFieldTypeSafely("item", "qty", models.BigIntegerField(), using="qty::bigint")],
+        [migrations.AlterField("item", "qty", models.BigIntegerField())],
+    ),
 ]
 EXTRA: list[Operation] = [
     safe.RemoveIndexConcurrently("item", "item_name_idx"),

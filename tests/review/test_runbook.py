@@ -103,30 +103,29 @@ def test_example_runbook_has_every_section_and_its_rollback_works(example):
     assert "- [x] Estimate migration duration: About < 1 s" in markdown
     assert (
         "- [x] Verify data integrity: Checked by 4 postcondition(s), which fail their "
-        "migration: shop.0006_backfill_product_price_cents: no product without price_cents; "
-        in markdown
+        "migration: shop.0005_product_price_cents: no product without price_cents; " in markdown
     )
 
-    # The last migration, 0017, cannot be undone (the demo leaves it pending for a review): the
+    # The last migration, 0019, cannot be undone (the demo leaves it pending for a review): the
     # plan up to the one before it is the one whose rollback runs.
-    assert "shop.0017_customer_email_lowercase**: Raw Python operation" in markdown
-    runbook = example.manage("safemigrate", "shop", "0016", "--runbook", "--format", "json")
+    assert "shop.0019_customer_email_lowercase**: Raw Python operation" in markdown
+    runbook = example.manage("safemigrate", "shop", "0018", "--runbook", "--format", "json")
     book = json.loads(runbook.stdout)
-    # The price_cents backfill keeps its checkpoint in safemigrate's tables, so it brings
-    # safemigrate's migrations (and auth's, for the reviews' users) into the plan.
+    # The price_cents expand keeps its backfill's checkpoint in safemigrate's tables, so it
+    # brings safemigrate's migrations (and auth's, for the reviews' users) into the plan.
     labels = [m["label"] for m in book["migrations"]]
     assert labels[:8] == [
         "shop.0003_auditlog",
         "shop.0004_order_status",
-        "shop.0005_product_price_cents",
         "safemigrate.0001_initial",
         "auth.0001_initial",
         "safemigrate.0002_review",
         "safemigrate.0003_backfill_state",
-        "shop.0006_backfill_product_price_cents",
+        "shop.0005_product_price_cents",
+        "shop.0006_product_price_cents_contract",
     ]
     # The example's later migrations (one per seed type, with the safe operations) follow.
-    assert labels[-1] == "shop.0016_remove_order_total"
+    assert labels[-1] == "shop.0018_customer_email_address_contract"
     html = example.manage("safemigrate", "shop", "--runbook", "--format", "html").stdout
     assert html.startswith("<!DOCTYPE html>")
     assert "Irreversible steps" in html

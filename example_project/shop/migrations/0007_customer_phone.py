@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("shop", "0006_backfill_product_price_cents"),
+        ("shop", "0006_product_price_cents_contract"),
     ]
 
     operations = [

@@ -16,12 +16,15 @@ CODE_RULES: tuple[Rule, ...] = (
         lock=_AE,
         why="Between the migration and the new code's rollout, running processes query the "
         "old name and fail; a rollback of the code fails the same way.",
-        safe=f"Expand and contract: add the new column, `{op('Backfill')}` it, write to both, "
-        f"switch reads, then `{op('SafeRemoveField')}` the old one.",
+        safe=f"Use `{op('RenameFieldSafely')}` (the new column, kept equal to the old by a "
+        "trigger and filled in batches), deploy, then "
+        f"`{op('FinishRenameField')}` in a post-deploy migration (`safemigrate --fix` writes "
+        "both).",
         bad='migrations.RenameField("order", "total", "amount")',
-        good='migrations.AddField("order", "amount", models.DecimalField(null=True, ...)),\n'
-        'Backfill("order", "amount", F("total"))',
-        operations=(op("Backfill"), op("SafeRemoveField")),
+        good='# 0005 (pre-deploy, atomic = False)\nRenameFieldSafely("order", "total", "amount")\n'
+        '# 0006 (post-deploy)\nFinishRenameField("order", "total", "amount", '
+        "old_field=models.DecimalField(...))",
+        operations=(op("RenameFieldSafely"), op("FinishRenameField")),
         pg_versions="all",
         size_matters=False,
     ),
@@ -32,10 +35,13 @@ CODE_RULES: tuple[Rule, ...] = (
         severity=_E,
         lock=_AE,
         why="Running processes query the old table name until they restart, and fail.",
-        safe="Keep the table name: set `db_table` to the old name on the renamed model, or "
-        "rename in a maintenance window behind a compatibility view.",
-        bad='migrations.AlterModelTable("order", "shop_purchase")',
-        good='class Purchase(models.Model):\n    class Meta:\n        db_table = "shop_order"',
+        safe=f"Use `{op('RenameModelSafely')}`: the table is renamed and a view bridges the "
+        f"old name for the running code, until `{op('FinishRenameModel')}` drops it after the "
+        "deploy (`safemigrate --fix` writes both); or keep the table's name with `db_table`.",
+        bad='migrations.RenameModel("Order", "Purchase")',
+        good='# 0005 (pre-deploy, atomic = False)\nRenameModelSafely("Order", "Purchase")\n'
+        '# 0006 (post-deploy)\nFinishRenameModel("Order", "Purchase", old_table="shop_order")',
+        operations=(op("RenameModelSafely"), op("FinishRenameModel")),
         pg_versions="all",
         size_matters=False,
     ),

@@ -65,13 +65,14 @@ LOCKING_RULES: tuple[Rule, ...] = (
         why="Most type changes rewrite every row and rebuild every index on the table under "
         "ACCESS EXCLUSIVE. Only binary-compatible changes are free: widening varchar(n), "
         "varchar to text, numeric(p,s) to a wider precision, removing a length limit.",
-        safe="Add a new column of the new type, backfill it with "
-        f"`{op('Backfill')}`, switch the code over, then drop the old column with "
-        f"`{op('SafeRemoveField')}`.",
+        safe=f"Use `{op('AlterFieldTypeSafely')}`: a shadow column of the new type kept equal "
+        "by a trigger, filled in batches, its indexes and constraints built concurrently, "
+        "swapped in in one short transaction (`safemigrate --fix` writes it). For several "
+        f"columns at once, `{op('RebuildTableSafely')}`.",
         bad='migrations.AlterField("order", "quantity", models.BigIntegerField())  # was int',
-        good='migrations.AddField("order", "quantity_big", models.BigIntegerField(null=True)),\n'
-        'Backfill("order", "quantity_big", F("quantity"))',
-        operations=(op("Backfill"), op("SafeRemoveField")),
+        good="# atomic = False\n"
+        'AlterFieldTypeSafely("order", "quantity", models.BigIntegerField())',
+        operations=(op("AlterFieldTypeSafely"), op("RebuildTableSafely")),
     ),
     Rule(
         id="SM109",

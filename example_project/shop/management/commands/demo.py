@@ -42,8 +42,8 @@ SETUP_APPS = ("safemigrate", "auth", "admin", "sessions")
 PARTIAL_TARGET = ("shop", "0002_order")
 PREFLIGHT_TARGET = ("shop", "0003_auditlog")
 #: The demo stops here: the one after it stays pending, for a review in the admin.
-GUARDED_TARGET = ("shop", "0016")
-PENDING = "shop.0017_customer_email_lowercase"
+GUARDED_TARGET = ("shop", "0018")
+PENDING = "shop.0019_customer_email_lowercase"
 GUARDED_OPTIONS = ["--lock-timeout", "200ms", "--retries", "20", "--no-preflight"]
 CLOSING = """
   ./dev manage runserver
@@ -221,7 +221,7 @@ class Command(BaseCommand):
         product_model = apps.get_model("shop", "Product")
         order_model = apps.get_model("shop", "Order")
         customers = customer_model.objects.bulk_create(
-            # Typed as people do: the pending migration 0017 lower-cases them.
+            # Typed as people do: the pending migration 0019 lower-cases them.
             customer_model(email=f"Customer{n}@Example.com", name=f"Customer {n}")
             for n in range(1, 21)
         )

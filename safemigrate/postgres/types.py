@@ -76,3 +76,12 @@ def is_safe_type_change(old_sql: str, new: Any) -> bool:
     if names[0] == "numeric":
         return after[0] >= before[0] and after[1:] == before[1:]
     return after[0] >= before[0]
+
+
+def same_type(first: str, second: str) -> bool:
+    """Whether two types written as SQL are one type (``bigint`` and ``int8``, ``character
+    varying(20)`` and ``varchar(20)``)."""
+    a, b = parse_type(first), parse_type(second)
+    if a is None or b is None:
+        return first == second
+    return (type_name(a), _modifiers(a), _arrays(a)) == (type_name(b), _modifiers(b), _arrays(b))

@@ -13,12 +13,14 @@ from django.db.models.functions import Lower
 
 def lowercase_emails(apps, schema_editor):
     customer = apps.get_model("shop", "Customer")
-    customer.objects.exclude(email=Lower("email")).update(email=Lower("email"))
+    customer.objects.exclude(email_address=Lower("email_address")).update(
+        email_address=Lower("email_address")
+    )
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("shop", "0016_remove_order_total"),
+        ("shop", "0018_customer_email_address_contract"),
     ]
 
     operations = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from safemigrate.postgres.columns import column_effects
+from safemigrate.postgres.column_values import column_effects
 
 T = "shop_order"
 
