@@ -215,6 +215,14 @@ def test_demo_records_every_run_and_leaves_one_migration_pending(demo_db: dict[s
 
 
 @pytest.fixture
+def rename_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    with django_db_blocker.unblock():
+        params = connection.get_connection_params()
+    with example_database(params, "example_rename") as db:
+        yield db
+
+
+@pytest.fixture
 def release_before_contract(tmp_path: Path) -> str:
     """The shop's migrations of the release that renames ``email``: its contract not there yet."""
     package = tmp_path / "shop_release"
@@ -227,8 +235,11 @@ def release_before_contract(tmp_path: Path) -> str:
 
 
 def test_pgtrigger_lists_an_open_renames_trigger_and_prune_keeps_it(
-    example_db: dict[str, Any], release_before_contract: str
+    rename_db: dict[str, Any], release_before_contract: str
 ) -> None:
+    example_db = rename_db
+    manage(example_db, "safemigrate", "shop", "0004")
+    seed(example_db)
     manage(example_db, "safemigrate", "shop", "0016")
     manage(example_db, "safemigrate", "shop", "0017", migrations=release_before_contract)
 
