@@ -3,6 +3,8 @@
 ``migrator`` comes from safemigrate's pytest plugin: no conftest, no import. Each data
 migration is tested the way it runs: rows created with the models of the state before it,
 at a volume where batching matters, then checked with the models of the state after it.
+Going back to those states crosses 0019, which cannot be undone: the migrator rebuilds the
+test database below it instead.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from safemigrate.testing.migrator import Migrator
 
 
 def test_every_migration_is_reversible_and_makemigrations_is_quiet(migrator: Migrator) -> None:
-    migrator.check_migrations("shop")
+    migrator.check_migrations(
+        "shop",
+        irreversible={
+            "shop.0019_customer_email_lowercase": "the case emails were typed in is not kept",
+        },
+    )
 
 
 def test_the_price_cents_backfill_fills_every_product_and_its_rollback_empties_it(

@@ -4,11 +4,13 @@ A data migration is tested the way it will run: migrate to the state before it, 
 with that state's (historical) models, migrate forward through it, and look at the rows with
 the models of the state after it. The migrator drives Django's own ``MigrationExecutor``, so
 what runs is exactly what ``migrate`` would run, postconditions included; it sends no
-``pre_migrate``/``post_migrate`` signals, whose handlers expect the current models.
+``pre_migrate``/``post_migrate`` signals, whose handlers expect the current models. A state
+behind a migration that cannot be unapplied is reached by a rebuild (``rebuild``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +24,15 @@ from django.db.migrations.state import StateApps
 from django.db.models import Model
 
 from safemigrate.testing.factories import create_batch, model_factory
-from safemigrate.testing.reversibility import Progress, Target, check_migrations
+from safemigrate.testing.rebuild import (
+    Progress,
+    Target,
+    cannot_unapply,
+    empty_database,
+    ends,
+    state_after,
+)
+from safemigrate.testing.reversibility import check_migrations
 
 
 class Migrator:
@@ -45,13 +55,40 @@ class Migrator:
 
         ``migration`` is a name or a unique prefix of one (``"0005"``), or ``None`` (or
         ``"zero"``) to unapply all of the app's migrations.
+
+        When every migration on the way back can be unapplied, they are, as ``migrate``
+        would. When one cannot (``IrreversibleError``), the test database is rebuilt
+        instead: everything the migrations made is dropped, and the migrations of the state
+        asked for are applied from zero. Rows the test made before are gone then, as they
+        would be after a real rollback past a data change that keeps nothing to undo.
         """
-        self.migrate([self.target(app_label, migration)])
+        target = [self.target(app_label, migration)]
+        executor = self.executor()
+        plan = executor.migration_plan(target)
+        if cannot_unapply(plan):
+            self.rebuild(target)
+        else:
+            executor.migrate(target, plan=plan)
         return self.apps()
 
     def migrate(self, targets: list[Target], progress: Progress | None = None) -> None:
-        """Migrate to ``targets`` as ``migrate`` would."""
+        """Migrate to ``targets`` as ``migrate`` would: an irreversible migration on the way
+        back raises ``IrreversibleError``."""
         self.executor(progress).migrate(targets)
+
+    def rebuild(self, targets: list[Target], progress: Progress | None = None) -> None:
+        """Reach the state migrating to ``targets`` would leave, from an empty database.
+
+        Drops every table, view, sequence, function, type and collation the migrations
+        made (extensions, schemas and the tables of apps without migrations stay), then
+        applies the migrations of that state, all apps', from zero. Only on pytest-django's
+        test database, during a test: anywhere else it raises ``RebuildRefused`` before
+        touching anything.
+        """
+        executor = self.executor()
+        keep = state_after(executor.loader, executor.migration_plan(targets))
+        empty_database(connections[self.database], executor.loader.unmigrated_apps)
+        self.migrate(ends(executor.loader.graph, keep), progress)
 
     def target(self, app_label: str, migration: str | None) -> Target:
         """Resolve a migration name or prefix of ``app_label`` as ``migrate`` does."""
@@ -86,10 +123,17 @@ class Migrator:
         """Insert ``size`` rows of ``model`` built by factory-boy, ``chunk`` at a time."""
         return create_batch(model, size, database=self.database, chunk=chunk, **declarations)
 
-    def check_migrations(self, *app_labels: str) -> None:
+    def check_migrations(
+        self, *app_labels: str, irreversible: Mapping[str, str] | None = None
+    ) -> None:
         """Assert every migration of the apps (the project's, by default) is reversible
-        (applied, unapplied, applied again) and that ``makemigrations`` has nothing to add."""
-        check_migrations(self, app_labels)
+        (applied, unapplied, applied again) and that ``makemigrations`` has nothing to add.
+
+        ``irreversible`` acknowledges the migrations meant to be irreversible, each
+        ``"app_label.migration_name"`` with the reason it cannot be undone: the check
+        rebuilds below them instead of unapplying them, and checks every other migration.
+        """
+        check_migrations(self, app_labels, irreversible or {})
 
     def reset(self) -> None:
         """Empty every table and apply every migration: the database the next test expects.

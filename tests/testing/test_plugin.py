@@ -1,7 +1,9 @@
 """The pytest plugin as a project meets it: installed, not configured. In a pytest run of its
-own (pytester), a small Django project's suite gets the ``migrator`` fixture, and the
-migrations check fails on its irreversible migration; a suite without pytest-django never
-loads Django, and asking it for the fixture says what is missing."""
+own (pytester), a small Django project's suite gets the ``migrator`` fixture, goes back across
+an irreversible migration, and finds the latest state again in its next test; the migrations
+check fails on an irreversible migration it was not told of, and on a broken migration after
+one it was; a suite without pytest-django never loads Django, and asking it for the fixture
+says what is missing."""
 
 from __future__ import annotations
 
@@ -14,6 +16,10 @@ from django.db import connection
 
 PROJECT_TESTS = """
 import factory
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+
+LATER = {"kitlater.0002_upper": "the names' case is not kept"}
 
 
 def test_a_data_migration(migrator):
@@ -27,8 +33,32 @@ def test_a_data_migration(migrator):
     assert upper.count() == 300
 
 
+def test_going_back_across_an_irreversible_migration(migrator):
+    before = migrator.apply("kitlater", "0001")
+    item = before.get_model("kitlater", "Item")
+    migrator.create_batch(item, 30, name=factory.Sequence(lambda n: f"item {n}"))
+
+    after = migrator.apply("kitlater", "0002")
+
+    assert after.get_model("kitlater", "Item").objects.filter(name="ITEM 7").exists()
+
+
+def test_the_next_test_finds_the_latest_state(migrator):
+    applied = MigrationRecorder(connection).applied_migrations()
+    assert ("kitlater", "0003_note") in applied
+    assert "kitlater_note" in connection.introspection.table_names()
+
+
 def test_every_migration_is_reversible(migrator):
     migrator.check_migrations()
+
+
+def test_an_acknowledged_irreversible_migration(migrator):
+    migrator.check_migrations("kitlegacy", irreversible={"kitlegacy.0002_upper": "lost case"})
+
+
+def test_a_broken_migration_after_an_acknowledged_one(migrator):
+    migrator.check_migrations("kitlater", irreversible=LATER)
 """
 
 INITIAL = """
@@ -74,6 +104,21 @@ class Migration(migrations.Migration):
 #: An app of its own, so the data test can go back through ``kitapp`` without touching it.
 IRREVERSIBLE = UPPER.replace("kitapp", "kitlegacy").replace(", migrations.RunPython.noop", "")
 
+#: After an irreversible migration, one whose backwards step fails.
+BROKEN_BACKWARDS = """
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("kitlater", "0002_upper")]
+
+    operations = [
+        migrations.RunSQL(
+            "CREATE TABLE kitlater_note (id int)", "DROP TABLE kitlater_no_such_table"
+        ),
+    ]
+"""
+
 MODELS = """
 from django.db import models
 
@@ -94,20 +139,25 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Any:
         kitsettings=f"""
 SECRET_KEY = "kit"
 USE_TZ = True
-INSTALLED_APPS = ["django.contrib.contenttypes", "kitapp", "kitlegacy"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "kitapp", "kitlegacy", "kitlater"]
 DATABASES = {{"default": {database!r}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 """
     )
-    for app, second in (("kitapp", UPPER), ("kitlegacy", IRREVERSIBLE)):
+    apps = {
+        "kitapp": {"0002_upper": UPPER},
+        "kitlegacy": {"0002_upper": IRREVERSIBLE},
+        "kitlater": {
+            "0002_upper": IRREVERSIBLE.replace("kitlegacy", "kitlater"),
+            "0003_note": BROKEN_BACKWARDS,
+        },
+    }
+    for app, later in apps.items():
         pytester.mkpydir(app)
         pytester.mkpydir(f"{app}/migrations")
+        migrations = {f"{app}/migrations/{name}": text for name, text in later.items()}
         pytester.makepyfile(
-            **{
-                f"{app}/models": MODELS,
-                f"{app}/migrations/0001_initial": INITIAL,
-                f"{app}/migrations/0002_upper": second,
-            }
+            **{f"{app}/models": MODELS, f"{app}/migrations/0001_initial": INITIAL, **migrations}
         )
     pytester.makeini("[pytest]\nDJANGO_SETTINGS_MODULE = kitsettings\npythonpath = .\n")
     # This run's settings module must not reach the project's run.
@@ -115,17 +165,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
     return pytester
 
 
-def test_the_fixture_works_and_the_check_catches_an_irreversible_migration(project):
+def test_the_fixture_works_and_the_check_catches_what_a_rollback_would_trip_over(project):
     project.makepyfile(test_kit=PROJECT_TESTS)
 
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "-v")
 
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines(
         [
             "*test_kit.py::test_a_data_migration PASSED*",
+            "*test_kit.py::test_going_back_across_an_irreversible_migration PASSED*",
+            "*test_kit.py::test_the_next_test_finds_the_latest_state PASSED*",
+            "*test_kit.py::test_every_migration_is_reversible FAILED*",
+            "*test_kit.py::test_an_acknowledged_irreversible_migration PASSED*",
+            "*test_kit.py::test_a_broken_migration_after_an_acknowledged_one FAILED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
             "E * AssertionError: kitlegacy.0002_upper is not reversible: *",
-            "*FAILED test_kit.py::test_every_migration_is_reversible*",
+            "E * AssertionError: kitlater.0003_note failed when unapplying it: ProgrammingError: "
+            'table "kitlater_no_such_table" does not exist*',
         ]
     )
 
