@@ -41,11 +41,16 @@ def indexes(table: str) -> dict[str, tuple[str, bool]]:
 
 
 def constraints(table: str) -> dict[str, tuple[str, bool]]:
-    """Return constraint name -> (definition, validated)."""
+    """Return constraint name -> (definition, validated), NOT NULL constraints left out.
+
+    PostgreSQL 18 records each NOT NULL as a constraint named after the column's name when it
+    was made (a renamed column keeps ``<table>_<old name>_not_null``, under plain ``migrate``
+    too), so their names tell history, not schema; ``columns()`` holds the nullability.
+    """
     rows = _rows(
         """
         SELECT conname, pg_get_constraintdef(oid), convalidated
-        FROM pg_constraint WHERE conrelid = to_regclass(%s)
+        FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype <> 'n'
         """,
         [table],
     )

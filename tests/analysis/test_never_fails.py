@@ -38,6 +38,7 @@ def pair_constraints() -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT conname FROM pg_constraint WHERE conrelid = 'scenarioapp_pair'::regclass "
+            "AND contype <> 'n' "
             "UNION SELECT indexname FROM pg_indexes WHERE tablename = 'scenarioapp_pair'"
         )
         return {name for (name,) in cursor.fetchall()}
