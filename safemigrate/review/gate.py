@@ -1,7 +1,7 @@
 """The checks before a run: the approval gate, the analysis, the maintenance windows.
 
-They run before the run lock is taken or anything is applied. The plan is judged once
-(``analyse_before_run``) and all read it: the gate refuses what nobody approved, the
+They run before the run lock is taken or anything is applied. What this run applies of the
+plan is judged once (``this_run``) and all read it: the gate refuses what nobody approved, the
 analysis what is unsafe, the windows what is risky at this hour (``window``). Only forward
 migrations are gated: a rollback must never wait for a review. safemigrate's own migrations
 are exempt, because they create the tables approvals are stored in; and so is a database
@@ -18,7 +18,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.urls import NoReverseMatch, reverse
 
-from safemigrate.analysis.lint import analyse_before_run, refuse_unsafe, selection_from
+from safemigrate.analysis.lint import refuse_unsafe, selection_from
 from safemigrate.analysis.plan import PlanItem, build_plan
 from safemigrate.analysis.report import AnalysisReport
 from safemigrate.conf import conf
@@ -27,6 +27,7 @@ from safemigrate.models import Review
 from safemigrate.postgres.tables import relation_exists
 from safemigrate.review.inspection import fingerprint
 from safemigrate.review.reviews import approval_state
+from safemigrate.review.this_run import analyse_this_run, items_this_run
 from safemigrate.review.window import enforce_window
 
 FALLBACK_URL = "/admin/safemigrate/review/pending/"
@@ -70,9 +71,9 @@ def check_before_run(connection: BaseDatabaseWrapper, options: Mapping[str, Any]
     if mode and not _has_review_table(connection):
         mode, notices = "", [FIRST_INSTALL]
     refuse = not options.get("allow_unsafe")
-    report = analyse_before_run(connection, options) if refuse or mode == "errors" else None
+    report = analyse_this_run(connection, options) if refuse or mode == "errors" else None
     if mode:
-        items = report.items if report else build_plan(connection, selection_from(options))[1]
+        items = report.items if report else _plan_items(connection, options)
         check_gate(connection, mode, items, report)
     if report is not None:
         notices.append(report.warning)
@@ -81,6 +82,11 @@ def check_before_run(connection: BaseDatabaseWrapper, options: Mapping[str, Any]
     outside_window = enforce_window(connection, options, report)
     notice = "\n".join(notice for notice in notices if notice)
     return BeforeRun(notice, report, outside_window)
+
+
+def _plan_items(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> list[PlanItem]:
+    executor, items = build_plan(connection, selection_from(options))
+    return items_this_run(items, executor.loader, options)
 
 
 def check_gate(

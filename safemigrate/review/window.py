@@ -21,7 +21,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from safemigrate.analysis.estimate import estimate_seconds
-from safemigrate.analysis.lint import analyse_before_run
 from safemigrate.analysis.report import (
     AnalysisReport,
     MigrationReport,
@@ -33,6 +32,7 @@ from safemigrate.conf import conf
 from safemigrate.conf.windows import Window
 from safemigrate.exceptions import AnalysisFailed, ConfigurationError, OutsideMaintenanceWindow
 from safemigrate.postgres.locks import LockMode
+from safemigrate.review.this_run import analyse_this_run
 
 DOCS = "See docs/command.md#maintenance-windows."
 #: One statement of the plan, with the operation it belongs to.
@@ -88,7 +88,7 @@ def outside_window_reason(options: Mapping[str, Any]) -> str:
 def _analyse(connection: BaseDatabaseWrapper, options: Mapping[str, Any]) -> AnalysisReport:
     """Judge the plan for the gate when the run skipped the analysis (``--allow-unsafe``)."""
     try:
-        return analyse_before_run(connection, options)
+        return analyse_this_run(connection, options)
     except AnalysisFailed as error:
         raise OutsideMaintenanceWindow(
             f"{error}\nWithout the analysis safemigrate cannot tell whether the plan is "

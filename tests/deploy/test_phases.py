@@ -161,6 +161,22 @@ def test_phase_pre_stops_before_the_post_deploy_migration_and_post_applies_it(sc
     assert Run.objects.latest("started_at").options["phase"] == "post"
 
 
+def test_phase_pre_judges_only_what_it_applies(scenario, settings):
+    """An unsafe post-deploy migration refuses ``--phase post``, not the pre phase before it."""
+    scenario("phases_unsafe")
+    settings.SAFEMIGRATE = NO_GATE
+    run_safemigrate("scenarioapp", "0001")  # a deployed table: dropping its column is unsafe
+    pre = run_safemigrate("scenarioapp", phase="pre")
+    assert applied() == ["0001_initial", "0002_item_note"]
+    assert "scenarioapp.0003_remove_item_legacy (post-deploy:" in pre.out
+
+    with pytest.raises(CommandError) as refused:
+        run_safemigrate("scenarioapp", phase="post")
+    assert refused.value.returncode == 4
+    assert "0003_remove_item_legacy" in str(refused.value)
+    assert "legacy" in columns("scenarioapp_item")
+
+
 def test_phase_pre_refuses_a_pre_deploy_migration_behind_a_post_deploy_one(scenario, settings):
     scenario("phases_blocked")
     settings.SAFEMIGRATE = NO_GATE
