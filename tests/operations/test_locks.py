@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,12 +30,26 @@ EVERY_ATTEMPT = {"lock_timeout": f"{LOCK_TIMEOUT_MS}ms", "lock_timeout_max": f"{
 WRITER_LOCK_TIMEOUT_MS = 2 * LOCK_TIMEOUT_MS
 
 
-class Writer(threading.Thread):
-    """Insert and update rows of the table in a loop, timing every statement."""
+Statements = Callable[[int], list[tuple[str, list[Any]]]]
 
-    def __init__(self, inserts: bool = True) -> None:
+
+def item_writes(inserts: bool = True) -> Statements:
+    """The ``n``-th round of writes on the item table: an insert (optional) and an update."""
+
+    def writes(n: int) -> list[tuple[str, list[Any]]]:
+        insert = (f"INSERT INTO {ITEM} (name, qty, note) VALUES (%s, 1, '')", [f"writer {n}"])
+        update = (f"UPDATE {ITEM} SET qty = qty + 1 WHERE id = %s", [1 + n % ROWS])
+        return [insert, update] if inserts else [update]
+
+    return writes
+
+
+class Writer(threading.Thread):
+    """Send rounds of writes in a loop from a session of its own, timing every statement."""
+
+    def __init__(self, statements: Statements) -> None:
         super().__init__(daemon=True)
-        self.inserts = inserts
+        self.statements = statements
         self.conn: Any = connection.get_new_connection(connection.get_connection_params())
         self.conn.autocommit = True
         self.conn.execute(
@@ -47,19 +62,12 @@ class Writer(threading.Thread):
         self.errors: list[str] = []
 
     def run(self) -> None:
-        counter = itertools.count()
         with self.conn.cursor() as cursor:
-            while not self.stop.is_set():
-                n = next(counter)
-                if self.inserts:
-                    self._timed(
-                        cursor,
-                        f"INSERT INTO {ITEM} (name, qty, note) VALUES (%s, 1, '')",
-                        [f"writer {n}"],
-                    )
-                self._timed(
-                    cursor, f"UPDATE {ITEM} SET qty = qty + 1 WHERE id = %s", [1 + n % ROWS]
-                )
+            for n in itertools.count():
+                if self.stop.is_set():
+                    break
+                for sql, params in self.statements(n):
+                    self._timed(cursor, sql, params)
         self.conn.close()
 
     def _timed(self, cursor: Any, sql: str, params: list[Any]) -> None:
@@ -87,7 +95,7 @@ def test_writes_are_never_blocked_longer_than_the_lock_timeout(scenario: Any) ->
     scenario("safeops")
     run_safemigrate("scenarioapp", "0001")
     populate(ROWS)
-    writer = Writer()
+    writer = Writer(item_writes())
     writer.start()
     try:
         for name in MIGRATIONS:
@@ -116,7 +124,7 @@ def test_updates_are_never_blocked_longer_than_the_lock_timeout_later(scenario: 
     run_safemigrate("scenarioapp", "0001")
     populate(ROWS)
     run_safemigrate("scenarioapp", MIGRATIONS[-1])
-    writer = Writer(inserts=False)
+    writer = Writer(item_writes(inserts=False))
     writer.start()
     try:
         for name in LATER:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import pytest
@@ -12,6 +10,7 @@ from django.db import OperationalError, connection
 from safemigrate.operations import base
 from tests import catalog
 from tests.conftest import Blocker, run_safemigrate
+from tests.operations.test_locks import Writer
 from tests.operations.test_operations import Crash, crash_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,43 +109,28 @@ def test_detach_finishes_a_pending_detach(readings: None, blocker: Blocker) -> N
 
 
 def test_writes_go_on_while_indexing_and_detaching(readings: None) -> None:
-    """Inserts and updates of the partitioned table never wait longer than the lock timeout."""
+    """Inserts and updates of the partitioned table never wait for a lock beyond the timeout."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {PARENT} (taken_on, value) "
             "SELECT date '2025-01-01' + (g % 300), g FROM generate_series(1, 200000) g"
         )
-    conn: Any = connection.get_new_connection(connection.get_connection_params())
-    conn.autocommit = True
-    stop, durations_ms, errors = threading.Event(), [], []
 
-    def write() -> None:
-        with conn.cursor() as cursor:
-            n = 0
-            while not stop.is_set():
-                n += 1
-                for sql, params in (
-                    (f"INSERT INTO {PARENT} (taken_on, value) VALUES ('2025-06-01', %s)", [n]),
-                    (f"UPDATE {PARENT} SET value = value + 1 WHERE id = %s", [1 + n % 5000]),
-                ):
-                    started = time.perf_counter()
-                    try:
-                        cursor.execute(sql, params)
-                    except Exception as error:
-                        errors.append(str(error))
-                    durations_ms.append((time.perf_counter() - started) * 1000)
+    def writes(n: int) -> list[tuple[str, list[Any]]]:
+        return [
+            (f"INSERT INTO {PARENT} (taken_on, value) VALUES ('2025-06-01', %s)", [n]),
+            (f"UPDATE {PARENT} SET value = value + 1 WHERE id = %s", [1 + n % 5000]),
+        ]
 
-    writer = threading.Thread(target=write, daemon=True)
+    writer = Writer(writes)
     writer.start()
     try:
         run_safemigrate("scenarioapp", "0002", lock_timeout="200ms", lock_timeout_max="200ms")
         run_safemigrate("scenarioapp", "0003", lock_timeout="200ms", lock_timeout_max="200ms")
     finally:
-        stop.set()
+        writer.stop.set()
         writer.join()
-        conn.close()
 
-    assert errors == []
-    assert len(durations_ms) > 100
-    assert max(durations_ms) < 200
+    assert writer.errors == [], writer.slowest
+    assert len(writer.durations_ms) > 100
     assert partition_of() == {PARTITIONS[1]}
