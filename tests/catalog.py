@@ -40,8 +40,8 @@ def indexes(table: str) -> dict[str, tuple[str, bool]]:
     return {name: (definition, valid) for name, definition, valid in rows}
 
 
-def constraints(table: str) -> dict[str, tuple[str, bool]]:
-    """Return constraint name -> (definition, validated), NOT NULL constraints left out.
+def constraints(table: str, *, not_null: bool = False) -> dict[str, tuple[str, bool]]:
+    """Return constraint name -> (definition, validated); NOT NULL ones only if ``not_null``.
 
     PostgreSQL 18 records each NOT NULL as a constraint named after the column's name when it
     was made (a renamed column keeps ``<table>_<old name>_not_null``, under plain ``migrate``
@@ -50,9 +50,9 @@ def constraints(table: str) -> dict[str, tuple[str, bool]]:
     rows = _rows(
         """
         SELECT conname, pg_get_constraintdef(oid), convalidated
-        FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype <> 'n'
+        FROM pg_constraint WHERE conrelid = to_regclass(%s) AND (contype <> 'n' OR %s)
         """,
-        [table],
+        [table, not_null],
     )
     return {name: (definition, valid) for name, definition, valid in rows}
 

@@ -25,10 +25,10 @@ def test_every_migration_is_reversible_and_makemigrations_is_quiet(migrator: Mig
     )
 
 
-def test_the_price_cents_backfill_fills_every_product_and_its_rollback_empties_it(
+def test_price_cents_is_filled_for_every_product_and_both_rollbacks_keep_every_price(
     migrator: Migrator,
 ) -> None:
-    before = migrator.apply("shop", "0005")
+    before = migrator.apply("shop", "0004")
     product = before.get_model("shop", "Product")
     migrator.create_batch(
         product,
@@ -37,14 +37,17 @@ def test_the_price_cents_backfill_fills_every_product_and_its_rollback_empties_i
         price=factory.Iterator([Decimal("4.50"), Decimal("0.99"), Decimal("1250.00")]),
     )
 
-    # 0006 backfills in batches, then its postconditions check every row.
-    after = migrator.apply("shop", "0006")
+    # 0005 adds price_cents and fills it in batches, then its postconditions check every row.
+    expanded = migrator.apply("shop", "0005").get_model("shop", "Product").objects
+    assert not expanded.filter(price_cents=None).exists()
+    assert expanded.get(name="product 2").price_cents == 125_000
 
-    products = after.get_model("shop", "Product").objects
-    assert not products.filter(price_cents=None).exists()
-    assert products.get(name="product 2").price_cents == 125_000
-    migrator.apply("shop", "0005")
-    assert products.exclude(price_cents=None).count() == 0
+    # 0006 drops price; going back fills it again from price_cents.
+    migrator.apply("shop", "0006")
+    restored = migrator.apply("shop", "0004").get_model("shop", "Product").objects
+    assert restored.count() == 10_000
+    assert restored.get(name="product 2").price == Decimal("1250.00")
+    assert restored.get(name="product 1").price == Decimal("0.99")
 
 
 def test_renaming_name_to_full_name_keeps_every_name_both_ways(migrator: Migrator) -> None:

@@ -74,13 +74,15 @@ def test_set_not_null_needs_no_scan_under_the_exclusive_lock(
         "contain nulls",
     ]
     assert catalog.columns(ITEM)["qty"][1] is False
-    assert not [name for name in catalog.constraints(ITEM) if name.startswith("sm_nn_")]
+    assert not [
+        name for name in catalog.constraints(ITEM, not_null=True) if name.startswith("sm_nn_")
+    ]
 
 
 def test_set_not_null_validates_a_not_valid_not_null(not_valid_not_null: None) -> None:
     run_safemigrate("scenarioapp", "0005")
 
-    assert catalog.constraints(ITEM)["item_qty_nn"] == ("NOT NULL qty", True)
+    assert catalog.constraints(ITEM, not_null=True)["item_qty_nn"] == ("NOT NULL qty", True)
     assert catalog.columns(ITEM)["qty"][1] is False
     ran = statements_run("0005_not_null")
     assert f'ALTER TABLE "{ITEM}" VALIDATE CONSTRAINT "item_qty_nn"' in ran
@@ -88,7 +90,7 @@ def test_set_not_null_validates_a_not_valid_not_null(not_valid_not_null: None) -
 
     run_safemigrate("scenarioapp", "0004")
     assert catalog.columns(ITEM)["qty"][1] is True
-    assert "item_qty_nn" not in catalog.constraints(ITEM)
+    assert "item_qty_nn" not in catalog.constraints(ITEM, not_null=True)
 
 
 def test_set_not_null_refuses_rows_a_not_valid_not_null_let_through(
@@ -101,7 +103,10 @@ def test_set_not_null_refuses_rows_a_not_valid_not_null_let_through(
     with pytest.raises(Exception, match="contains null values"):
         run_safemigrate("scenarioapp", "0005")
 
-    assert catalog.constraints(ITEM)["item_qty_nn"] == ("NOT NULL qty NOT VALID", False)
+    assert catalog.constraints(ITEM, not_null=True)["item_qty_nn"] == (
+        "NOT NULL qty NOT VALID",
+        False,
+    )
 
 
 def test_doctor_finishes_a_not_valid_not_null(not_valid_not_null: None) -> None:
@@ -110,12 +115,12 @@ def test_doctor_finishes_a_not_valid_not_null(not_valid_not_null: None) -> None:
     assert "NOT VALID constraint item_qty_nn on scenarioapp_item: NOT NULL qty NOT VALID" in (
         output.out
     )
-    assert catalog.constraints(ITEM)["item_qty_nn"] == ("NOT NULL qty", True)
+    assert catalog.constraints(ITEM, not_null=True)["item_qty_nn"] == ("NOT NULL qty", True)
     assert "Nothing to do" in run_safemigrate(doctor=True).out
 
 
 def test_doctor_undoes_a_not_valid_not_null(not_valid_not_null: None) -> None:
     run_safemigrate(doctor=True, yes=True, undo=True)
 
-    assert "item_qty_nn" not in catalog.constraints(ITEM)
+    assert "item_qty_nn" not in catalog.constraints(ITEM, not_null=True)
     assert catalog.columns(ITEM)["qty"][1] is True
