@@ -72,3 +72,12 @@ def approval_state(review: Review | None, fingerprint: str) -> str:
     if review.approved_fingerprint != fingerprint:
         return "changed since approval"
     return "approved"
+
+
+def measured(review: Review | None, fingerprint: str) -> tuple[int, str] | None:
+    """Return the duration the latest rehearsal measured and when, if it rehearsed exactly
+    this migration (``fingerprint``); an edited migration is no longer what was measured."""
+    found = review.rehearsal if review is not None else {}
+    if not found or found.get("fingerprint") != fingerprint or found.get("duration_ms") is None:
+        return None
+    return int(found["duration_ms"]), str(found.get("rehearsed_at", ""))
