@@ -120,7 +120,7 @@ def test_measured_timings_go_to_the_review_and_the_runbook_prefers_them(rehearsa
         item["answer"]
         for section in book["checklist"]
         for item in section["items"]
-        if item["id"] == "duration"
+        if item["id"] == "estimate-migration-duration"
     )
     assert "measured by the rehearsal" in duration
 
