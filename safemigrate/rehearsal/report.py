@@ -134,11 +134,11 @@ def _operations(r: Rehearsal) -> Iterator[str]:
     if not rows:
         return
     yield ""
-    yield f"  {'operation':<60} " + " ".join(f"{name:>10}" for name in PHASES)
+    yield f"  {'operation':<72} " + " ".join(f"{name:>10}" for name in PHASES)
     for row in rows:
-        what = f"{row['migration']} #{row['index']} {row['description']}"[:60]
+        what = f"{row['migration']} #{row['index']} {row['description']}"[:72]
         times = " ".join(_ms(row.get(f"{name}_ms")) for name in PHASES)
-        yield f"  {what:<60} {times}"
+        yield f"  {what:<72} {times}"
     yield ""
 
 
