@@ -27,6 +27,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as ``python bench/rehearse.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,7 +57,7 @@ def plain(env: dict[str, str], name: str) -> float:
     return ran.seconds
 
 
-def rehearsed(env: dict[str, str], name: str) -> tuple[float, dict[str, object]]:
+def rehearsed(env: dict[str, str], name: str) -> tuple[float, dict[str, Any]]:
     ran = common.run_django(
         "safemigrate", "benchapp", name, "--rehearse", "--json", settings=SETTINGS, env=env
     )
@@ -85,7 +86,6 @@ def measure(
         if number % 2:
             migrate_s = plain(env, name)
         copy = report["copy"]
-        assert isinstance(copy, dict) and isinstance(report["phases"], list)
         phases = {phase["name"]: phase["seconds"] for phase in report["phases"]}
         rounds.append(Round(seed_type, migrate_s, rehearse_s, copy["seconds"], phases))
         print(f"   round {number + 1}: migrate {migrate_s:.2f}s, rehearse {rehearse_s:.2f}s")

@@ -79,7 +79,7 @@ class Copy:
     name: str
     source: str
     method: str = ""
-    #: Tables copied in part: ``schema.table`` -> (rows copied, rows in the source, estimated).
+    #: Tables copied in part: ``schema.table`` -> (rows copied, the source's estimated rows).
     sampled: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 

@@ -118,8 +118,3 @@ def measure_all(
                 check.after = measured
             else:
                 check.before = measured
-
-
-def unusable(checks: list[QueryCheck]) -> list[QueryCheck]:
-    """The checks whose query already failed before the plan (a typo, a missing table)."""
-    return [check for check in checks if check.before.error]

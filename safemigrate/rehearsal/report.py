@@ -147,12 +147,12 @@ def _ms(value: float | None) -> str:
 
 
 def _schemas(r: Rehearsal) -> Iterator[str]:
-    if r.phase("rollback") and r.phase("rollback").ok:  # type: ignore[union-attr]
+    if (rollback := r.phase("rollback")) and rollback.ok:
         yield "  Schema after the rollback: " + (
             "as before the plan." if not r.rollback_differences else "DIFFERENT from before:"
         )
         yield from (f"    {line}" for line in r.rollback_differences)
-    if r.phase("re-apply") and r.phase("re-apply").ok:  # type: ignore[union-attr]
+    if (reapply := r.phase("re-apply")) and reapply.ok:
         yield "  Schema after the re-apply: " + (
             "as after the first apply." if not r.reapply_differences else "DIFFERENT:"
         )

@@ -190,3 +190,36 @@ def test_an_irreversible_migration_is_reported_not_crashed_on(scenario, settings
     )
     assert [p["name"] for p in report["phases"]] == ["apply", "rollback"]
     assert copies() == []
+
+
+def test_queries_with_parameters_get_a_generic_plan_or_a_note(rehearsal, settings):
+    query = f"SELECT id FROM {CUSTOMERS} WHERE email = $1"
+    rehearsal(settings, {"REHEARSAL_QUERIES": [query], "REHEARSAL_TOP_QUERIES": 0})
+    run_safemigrate("scenarioapp", "0001")
+
+    [check] = rehearse("scenarioapp", "0002")["queries"]
+
+    if connection.pg_version >= 160000:
+        assert check["before"]["shape"]
+        assert check["before"]["median_ms"] is None
+        assert "generic plan compared, not timed" in check["note"]
+    else:
+        assert check["before"]["shape"] == []
+        assert "PostgreSQL 16 or later can plan it; skipped" in check["note"]
+
+
+def test_without_pg_stat_statements_loaded_the_report_says_so(rehearsal, settings):
+    rehearsal(settings, {})
+    run_safemigrate("scenarioapp", "0001")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW shared_preload_libraries")
+        loaded = "pg_stat_statements" in cursor.fetchone()[0]
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    try:
+        report = rehearse("scenarioapp", "0002")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP EXTENSION pg_stat_statements")
+    unavailable = any("pg_stat_statements is not available" in n for n in report["notes"])
+    assert unavailable is not loaded
+    assert all(q["source"] == "pg_stat_statements" for q in report["queries"])
