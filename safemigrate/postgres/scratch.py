@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,10 +95,11 @@ def held_copy(params: Mapping[str, Any], source: str) -> Iterator[tuple[Copy, An
         keeper.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [LOCK_CLASS, copy.name])
         yield copy, keeper
     finally:
-        try:
+        # A copy that cannot be dropped now is an orphan once the lock goes with the
+        # connection: the next rehearsal, or --doctor, drops it; the report says so.
+        with suppress(psycopg.Error):
             drop(keeper, copy.name)
-        finally:
-            keeper.close()
+        keeper.close()
 
 
 def create_from_template(keeper: psycopg.Connection[Any], copy: Copy) -> bool:

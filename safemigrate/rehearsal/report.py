@@ -106,7 +106,9 @@ def _lines(r: Rehearsal) -> Iterator[str]:
         yield f"  Dropped {name}, a copy a killed rehearsal left."
     if r.copy:
         yield f"  Copy {r.copy} made by {r.method or '-'} in {r.copy_seconds:.2f}s" + (
-            ", dropped after." if r.copy_dropped else ", NOT dropped: drop it by hand."
+            ", dropped after."
+            if r.copy_dropped
+            else ", NOT dropped: the next rehearsal or --doctor --yes drops it."
         )
     for table, (rows, estimate) in r.sampled.items():
         yield f"  Sampled {table}: {rows:,} of about {estimate:,} rows."
