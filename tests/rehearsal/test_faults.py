@@ -39,11 +39,11 @@ def test_a_killed_rehearsal_leaves_a_copy_the_doctor_and_the_next_rehearsal_drop
     rehearsal, settings
 ):
     rehearsal(settings, {"REHEARSAL_TOP_QUERIES": 0})
-    run_safemigrate("scenarioapp", "0004")
+    run_safemigrate("scenarioapp", "0005")
     seed()
     before = checksums(CUSTOMERS, ORDERS), applied()
     process = manage(
-        "safemigrate", "scenarioapp", "0005", "--rehearse",
+        "safemigrate", "scenarioapp", "0006", "--rehearse",
         scenario="rehearsal", settings=settings.SAFEMIGRATE,
     )  # fmt: skip
     try:
@@ -66,9 +66,9 @@ def test_a_killed_rehearsal_leaves_a_copy_the_doctor_and_the_next_rehearsal_drop
 
 def test_the_next_rehearsal_drops_what_a_killed_one_left(rehearsal, settings):
     rehearsal(settings, {"REHEARSAL_TOP_QUERIES": 0})
-    run_safemigrate("scenarioapp", "0004")
+    run_safemigrate("scenarioapp", "0005")
     process = manage(
-        "safemigrate", "scenarioapp", "0005", "--rehearse",
+        "safemigrate", "scenarioapp", "0006", "--rehearse",
         scenario="rehearsal", settings=settings.SAFEMIGRATE,
     )  # fmt: skip
     try:
@@ -78,7 +78,7 @@ def test_the_next_rehearsal_drops_what_a_killed_one_left(rehearsal, settings):
         process.wait()
     [orphan] = copies()
 
-    out = run_safemigrate("scenarioapp", "0004", rehearse=True).out
+    out = run_safemigrate("scenarioapp", "0005", rehearse=True).out
 
     assert f"Dropped {orphan}, a copy a killed rehearsal left." in out
     assert "Nothing to apply" in out

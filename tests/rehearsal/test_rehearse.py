@@ -103,6 +103,14 @@ def test_measured_timings_go_to_the_review_and_the_runbook_prefers_them(rehearsa
     )
     assert "measured by the rehearsal" in duration
 
+    # An edited migration is no longer what was measured: back to the estimate.
+    Review.objects.filter(name="0002_customer_phone").update(
+        rehearsal={**stored, "fingerprint": "an older version of the file"}
+    )
+    [migration] = build_runbook(connection, "scenarioapp", "0002")["migrations"]
+    assert migration["measured_ms"] is None
+    assert migration["duration_source"] == "estimate"
+
 
 def test_a_rerun_that_leaves_another_schema_fails_and_the_copy_is_dropped(rehearsal, settings):
     rehearsal(settings, {"REHEARSAL_TOP_QUERIES": 0})
@@ -225,3 +233,20 @@ def test_without_pg_stat_statements_loaded_the_report_says_so(rehearsal, setting
     unavailable = any("pg_stat_statements is not available" in n for n in report["notes"])
     assert unavailable is not loaded
     assert all(q["source"] == "pg_stat_statements" for q in report["queries"])
+
+
+def test_a_postcondition_that_fails_on_the_copy_fails_the_rehearsal(rehearsal, settings):
+    rehearsal(settings, {"REHEARSAL_TOP_QUERIES": 0})
+    run_safemigrate("scenarioapp", "0004")
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {CUSTOMERS} (name, email) VALUES ('', 'nameless@example.com')")
+
+    report, error = rehearse_failing("scenarioapp", "0005")
+
+    assert error.returncode == 6
+    [failure] = report["failures"]
+    assert failure["step"] == "postcondition"
+    assert "every customer has a name (expected 0, got 1)" in failure["problem"]
+    assert [p["name"] for p in report["phases"]] == ["apply"]
+    assert copies() == []
+    assert "0005_named_customers" not in applied()

@@ -4,6 +4,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scenarioapp", "0004_random_index")]
+    dependencies = [("scenarioapp", "0005_named_customers")]
 
     operations = [migrations.RunSQL("SELECT pg_sleep(20)", migrations.RunSQL.noop)]
