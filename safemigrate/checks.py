@@ -68,6 +68,11 @@ SETTING_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("safemigrate.E102", "BACKUP_SCOPE", "backup_scope"),
     ("safemigrate.E103", "BACKUP_KEEP", "backup_keep"),
     ("safemigrate.E104", "PG_DUMP", "pg_dump"),
+    ("safemigrate.E120", "REHEARSAL_SAMPLE_ROWS", "rehearsal_sample_rows"),
+    ("safemigrate.E121", "REHEARSAL_QUERIES", "rehearsal_queries"),
+    ("safemigrate.E122", "REHEARSAL_TOP_QUERIES", "rehearsal_top_queries"),
+    ("safemigrate.E123", "REHEARSAL_SLOWDOWN", "rehearsal_slowdown"),
+    ("safemigrate.E124", "REHEARSAL_QUERY_TIMEOUT", "rehearsal_query_timeout_ms"),
 )
 
 

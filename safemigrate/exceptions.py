@@ -27,6 +27,10 @@ class ExitCode(IntEnum):
     #: The backup before the run failed (no usable pg_dump, pg_dump's error, a full disk).
     #: Nothing was applied.
     BACKUP_FAILED = 5
+    #: The rehearsal (``--rehearse``) failed: the copy, an apply, the rollback, the
+    #: re-apply, a postcondition, a schema that differs, or a query the plan ruined. The
+    #: real database was not changed.
+    REHEARSAL_FAILED = 6
 
 
 class SafemigrateError(Exception):
@@ -158,3 +162,15 @@ class OldCodeRunning(SafemigrateError):
     """A post-deploy migration met live processes still running code without it."""
 
     exit_code = ExitCode.REFUSED
+
+
+class RehearsalFailed(SafemigrateError):
+    """The rehearsal failed at ``step``; the real database was not changed."""
+
+    exit_code = ExitCode.REHEARSAL_FAILED
+
+    def __init__(self, step: str, message: str, report: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+        #: The rehearsal's report, printed before the error.
+        self.report = report

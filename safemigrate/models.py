@@ -7,7 +7,7 @@ The history is written by ``safemigrate.guard.history`` on a side connection; no
 writes these tables, and the admin shows them read-only.
 
 Reviews are the one thing people change: a Review per migration, with who ticked which
-checklist item (ReviewTick) and who approved it.
+checklist item (ReviewTick) and who approved it, beside what its latest rehearsal measured.
 """
 
 from __future__ import annotations
@@ -244,6 +244,9 @@ class Review(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_fingerprint = models.CharField(max_length=64, blank=True)
+    #: What the latest rehearsal measured (``safemigrate --rehearse``): the fingerprint it
+    #: rehearsed, when, how the copy was made, and each operation's time forwards and back.
+    rehearsal = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["app_label", "name"]

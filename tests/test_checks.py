@@ -62,6 +62,11 @@ BAD_VALUES = {
     "BACKUP_SCOPE": "schema",
     "BACKUP_KEEP": 0,
     "PG_DUMP": "pg_dump",
+    "REHEARSAL_SAMPLE_ROWS": 0,
+    "REHEARSAL_QUERIES": "SELECT 1",
+    "REHEARSAL_TOP_QUERIES": -1,
+    "REHEARSAL_SLOWDOWN": 0.5,
+    "REHEARSAL_QUERY_TIMEOUT": "a minute",
 }
 
 

@@ -35,11 +35,12 @@ ALLOWED: dict[str, set[str]] = {
     "operations": FOUNDATION | {"backfill", "verify"},
     "review": FOUNDATION | {"analysis", "deploy"},
     "recovery": FOUNDATION | {"guard", "analysis", "backfill"},
+    "rehearsal": FOUNDATION | {"analysis", "review"},
     "admin": FOUNDATION | {"review", "backfill"},
     "checks": FOUNDATION | {"operations"},
     "apps": {"checks", "deploy", "operations"},
     "management": FOUNDATION
-    | {"guard", "deploy", "analysis", "backfill", "operations", "review", "recovery"},
+    | {"guard", "deploy", "analysis", "backfill", "operations", "review", "recovery", "rehearsal"},
 }
 
 MAX_MODULE_LINES = 400

@@ -19,6 +19,7 @@ from safemigrate.conf.deploy import DeploySettings
 from safemigrate.conf.guard import GuardSettings, TablePolicy
 from safemigrate.conf.operations import OperationSettings
 from safemigrate.conf.recovery import RecoverySettings
+from safemigrate.conf.rehearsal import RehearsalSettings
 from safemigrate.conf.review import ReviewSettings
 from safemigrate.conf.values import parse_count, parse_duration, user_settings
 
@@ -30,6 +31,7 @@ GROUPS = (
     OperationSettings,
     DeploySettings,
     RecoverySettings,
+    RehearsalSettings,
 )
 
 #: Every setting with its default, in the order the docs list them.
@@ -44,6 +46,7 @@ class Settings(
     OperationSettings,
     DeploySettings,
     RecoverySettings,
+    RehearsalSettings,
 ):
     """All of safemigrate's settings, one property each."""
 

@@ -159,6 +159,22 @@ def add_arguments(parser: CommandParser) -> None:
         "successful run still applied), in reverse order, under the guard; refused, with "
         "the reasons, if the run cannot be fully reversed.",
     )
+    rehearsal = parser.add_argument_group("rehearsal (safemigrate --rehearse)")
+    rehearsal.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="Apply the plan on a scratch copy of the database under the guards, roll it "
+        "back, apply it again, compare the schemas, replay the heaviest queries before and "
+        "after, report each operation's time and drop the copy; the real database only "
+        "gains the timings, in the reviews. Exit code 6 if a step fails.",
+    )
+    rehearsal.add_argument(
+        "--rehearse-sample",
+        type=int,
+        metavar="ROWS",
+        help="Copy only ROWS rows of each larger table no foreign key references, with "
+        "pg_dump (default: SAFEMIGRATE['REHEARSAL_SAMPLE_ROWS'], every row).",
+    )
     lint = parser.add_argument_group("analysis (safemigrate --lint)")
     lint.add_argument(
         "--lint",

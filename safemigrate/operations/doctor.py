@@ -4,8 +4,8 @@ A crashed ``CREATE INDEX CONCURRENTLY`` leaves an INVALID index that slows every
 ``NOT VALID`` constraint checks new rows but not old ones; a helper NOT NULL check outlives
 the ``SetNotNull`` that stopped; a non-atomic migration that failed midway has committed
 part of its steps; an interrupted rename or type change leaves a column and its sync
-trigger (``doctor_transitions``). Each finding names both ways out, and acts on one when
-asked.
+trigger (``doctor_transitions``); a killed rehearsal leaves its scratch copy of the
+database. Each finding names both ways out, and acts on one when asked.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from safemigrate.conf import conf
 from safemigrate.exceptions import LeftoversRemain
 from safemigrate.models import Direction, MigrationRun, Status
 from safemigrate.operations.doctor_transitions import transition_findings
-from safemigrate.postgres import catalog
+from safemigrate.postgres import catalog, scratch
 from safemigrate.postgres.sessions import session_settings
 from safemigrate.postgres.tables import quote_identifier, quote_relation
 
@@ -89,7 +89,33 @@ class Doctor:
             ),
             *(finding for _, finding in stopped),
             *self._transitions({key for key, _ in stopped}),
+            *self._rehearsal_copies(),
         ]
+
+    def _rehearsal_copies(self) -> list[Finding]:
+        """Scratch copies of this database that killed rehearsals left (``--rehearse``)."""
+        params = self.connection.get_connection_params()
+        try:
+            with scratch.maintenance(params) as keeper:
+                names = scratch.orphans(keeper, str(params["dbname"]))
+        except scratch.ScratchError:
+            return []
+        return [self._rehearsal_copy(params, name) for name in names]
+
+    def _rehearsal_copy(self, params: dict[str, Any], name: str) -> Finding:
+        def drop() -> None:
+            with scratch.maintenance(params) as keeper:
+                scratch.drop(keeper, name)
+
+        label = f"DROP DATABASE {quote_identifier(name)} WITH (FORCE)"
+        return Finding(
+            f"Database {name} is a scratch copy a killed rehearsal left (its comment marks "
+            "it as safemigrate's, and no rehearsal holds it)",
+            label,
+            label,
+            drop,
+            drop,
+        )
 
     def _transitions(self, stopped: set[tuple[str, str]]) -> list[Finding]:
         """Interrupted expands and type changes the history does not report, and sync

@@ -112,6 +112,16 @@ def server_bindir(cursor: Any) -> str | None:
     return str(row[0]) if row else None
 
 
+def server_tools(connection: Any, *, configured: Path | None, setting: str) -> Tools:
+    """Return the pg_dump and pg_restore for the server behind Django's ``connection``."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        bindir = server_bindir(cursor)
+    return find_tools(
+        server_major(connection), configured=configured, bindir=bindir, setting=setting
+    )
+
+
 def probe(path: Path) -> PgTool:
     """Run ``path --version`` and return the binary with its version."""
     try:

@@ -30,11 +30,9 @@ from safemigrate.postgres.dump import (
     ToolError,
     Tools,
     client_environment,
-    find_tools,
     restore_command,
     run_tool,
-    server_bindir,
-    server_major,
+    server_tools,
     table_pattern,
 )
 from safemigrate.postgres.sessions import terminate_named
@@ -46,6 +44,7 @@ from safemigrate.postgres.tables import (
 from safemigrate.recovery import files
 from safemigrate.recovery.files import BackupFile
 
+PG_DUMP_SETTING = "SAFEMIGRATE['PG_DUMP']"
 #: The application name of the backup's pg_dump session, so a later run can find it.
 APPLICATION_NAME = "safemigrate backup"
 
@@ -109,16 +108,8 @@ def plan_backup(
 
 
 def _tools(connection: BaseDatabaseWrapper) -> Tools:
-    connection.ensure_connection()
-    with connection.cursor() as cursor:
-        bindir = server_bindir(cursor)
     try:
-        return find_tools(
-            server_major(connection),
-            configured=conf.pg_dump,
-            bindir=bindir,
-            setting="SAFEMIGRATE['PG_DUMP']",
-        )
+        return server_tools(connection, configured=conf.pg_dump, setting=PG_DUMP_SETTING)
     except ToolError as error:
         raise BackupFailed(f"No backup could be taken, so nothing was applied: {error}") from error
 

@@ -6,15 +6,17 @@ fingerprint, so an approval covers exactly the migration that was reviewed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from safemigrate.conf.checklist import ChecklistItem
 from safemigrate.models import Review, ReviewTick
+from safemigrate.postgres.tables import relation_exists
 
 APPROVE_PERMISSION = "safemigrate.approve"
 
@@ -72,3 +74,29 @@ def approval_state(review: Review | None, fingerprint: str) -> str:
     if review.approved_fingerprint != fingerprint:
         return "changed since approval"
     return "approved"
+
+
+def rehearsed(
+    connection: BaseDatabaseWrapper, fingerprints: Mapping[tuple[str, str], str]
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """Return, per migration, the duration its latest rehearsal measured and when.
+
+    Only a rehearsal of exactly this migration counts (its ``fingerprints``): an edited
+    migration is no longer what was measured. Without a review table (a first install),
+    nothing was rehearsed here.
+    """
+    with connection.cursor() as cursor:
+        if not relation_exists(cursor, Review._meta.db_table):
+            return {}
+    apps = {app_label for app_label, _ in fingerprints}
+    found = {}
+    for review in Review.objects.using(connection.alias).filter(app_label__in=apps):
+        key = (review.app_label, review.name)
+        measured = review.rehearsal or {}
+        if (
+            key in fingerprints
+            and measured.get("fingerprint") == fingerprints[key]
+            and measured.get("duration_ms") is not None
+        ):
+            found[key] = (int(measured["duration_ms"]), str(measured.get("rehearsed_at", "")))
+    return found

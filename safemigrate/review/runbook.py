@@ -9,7 +9,7 @@ others to people.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -22,6 +22,7 @@ from safemigrate.conf.checklist import ChecklistItem
 from safemigrate.postgres.tables import format_bytes, quote_relation
 from safemigrate.review.impact import format_ms
 from safemigrate.review.inspection import MigrationInfo, PlanInfo, inspect_plan
+from safemigrate.review.reviews import rehearsed
 from safemigrate.review.storm import storm_stall
 
 CHECKLIST_SECTIONS = ("Planning", "Development", "Testing", "Deployment")
@@ -43,12 +44,19 @@ def runbook_from(
     info: PlanInfo, connection: BaseDatabaseWrapper, checklist: Sequence[ChecklistItem]
 ) -> dict[str, Any]:
     """Assemble the runbook from an inspected plan (split out so tests can feed one)."""
+    measured = rehearsed(
+        connection,
+        {
+            (m.item.migration.app_label, m.item.migration.name): m.fingerprint
+            for m in info.migrations
+        },
+    )
     book: dict[str, Any] = {
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "database": _database(connection),
         "schema_state": info.schema_state,
         "tables": [_table(stats) for stats in info.tables.values()],
-        "migrations": [_migration(m) for m in info.migrations],
+        "migrations": [_migration(m, measured) for m in info.migrations],
         "breaking_changes": _breaking(info.migrations),
         "irreversible": _irreversible(info.migrations),
         "rollback_commands": rollback_commands(info.migrations, connection.alias),
@@ -83,7 +91,14 @@ def _table(stats: Any) -> dict[str, Any]:
     }
 
 
-def _migration(m: MigrationInfo) -> dict[str, Any]:
+def _migration(
+    m: MigrationInfo, measured: Mapping[tuple[str, str], tuple[int, str]]
+) -> dict[str, Any]:
+    """One migration of the runbook; its duration measured by a rehearsal when there was one."""
+    rehearsal = measured.get((m.item.migration.app_label, m.item.migration.name))
+    estimated = format_ms(m.estimated_ms, m.runs_python)
+    if rehearsal is not None:
+        estimated = f"{_ms(rehearsal[0])} (measured by the rehearsal of {rehearsal[1]})"
     return {
         "app_label": m.item.migration.app_label,
         "name": m.item.migration.name,
@@ -95,8 +110,10 @@ def _migration(m: MigrationInfo) -> dict[str, Any]:
         "atomic": m.atomic,
         "fingerprint": m.fingerprint,
         "estimated_ms": m.estimated_ms,
+        "measured_ms": rehearsal[0] if rehearsal else None,
+        "duration_source": "rehearsal" if rehearsal else "estimate",
         "runs_python": m.runs_python,
-        "estimated": format_ms(m.estimated_ms, m.runs_python),
+        "estimated": estimated,
         "has_errors": m.has_errors,
         "rollback_to": m.rollback_to,
         "operations": [
@@ -201,10 +218,24 @@ def backup_commands(connection: BaseDatabaseWrapper, tables: Sequence[str]) -> l
     return commands
 
 
+def _ms(value: int) -> str:
+    """A measured duration: exact below a second, where estimates only say ``< 1 s``."""
+    return f"{value} ms" if value < 1000 else format_ms(value)
+
+
 def _summary(info: PlanInfo, book: dict[str, Any]) -> dict[str, Any]:
     ops = [op for m in info.migrations for op in m.operations]
-    total = sum(m.estimated_ms for m in info.migrations)
-    runs_python = any(m.runs_python for m in info.migrations)
+    durations = [
+        m["estimated_ms"] if m["measured_ms"] is None else m["measured_ms"]
+        for m in book["migrations"]
+    ]
+    total = sum(durations)
+    measured = sum(1 for m in book["migrations"] if m["measured_ms"] is not None)
+    # A measured migration's Python code is in its time: only unmeasured ones add their own.
+    runs_python = any(
+        m.runs_python and b["measured_ms"] is None
+        for m, b in zip(info.migrations, book["migrations"], strict=True)
+    )
     strongest = max((op.lock for op in ops if op.lock), default=None)
     return {
         "migrations": len(info.migrations),
@@ -213,6 +244,7 @@ def _summary(info: PlanInfo, book: dict[str, Any]) -> dict[str, Any]:
         "strongest_lock": strongest.name.replace("_", " ") if strongest else "none",
         "estimated_ms": total,
         "estimated": format_ms(total, runs_python),
+        "measured_migrations": measured,
         "breaking_changes": len(book["breaking_changes"]),
         "irreversible": len(book["irreversible"]),
         "findings": sum(len(op.findings) for op in ops),
@@ -245,7 +277,7 @@ def _answers(book: dict[str, Any]) -> dict[str, str | None]:
         )
         or "No table is touched.",
         "backup": " ; ".join(book["backup_commands"]),
-        "duration": f"About {summary['estimated']} in total (estimated from table sizes).",
+        "duration": _duration_answer(summary),
         "locks": locks,
         "rollback": " ; ".join(book["rollback_commands"]) or "Nothing to roll back.",
         "operations": f"{summary['operations']} operation(s) in {summary['migrations']} "
@@ -260,6 +292,21 @@ def _answers(book: dict[str, Any]) -> dict[str, str | None]:
         "blockers in the run history (admin: Safemigrate > Runs).",
         "postconditions": _postcondition_answer(book["migrations"]),
     }
+
+
+def _duration_answer(summary: dict[str, Any]) -> str:
+    """Say the total and where it comes from: the rehearsal's timings, estimates, or both."""
+    measured, total = summary["measured_migrations"], summary["migrations"]
+    if not measured:
+        source = "estimated from table sizes"
+    elif measured == total:
+        source = "measured by the rehearsal (safemigrate --rehearse)"
+    else:
+        source = (
+            f"measured by the rehearsal for {measured} of {total} migration(s), estimated "
+            "from table sizes for the rest"
+        )
+    return f"About {summary['estimated']} in total ({source})."
 
 
 def _postcondition_answer(migrations: list[dict[str, Any]]) -> str | None:

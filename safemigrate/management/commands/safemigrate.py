@@ -28,6 +28,7 @@ from safemigrate.exceptions import (
     ExitCode,
     LintFindings,
     PostconditionFailed,
+    RehearsalFailed,
     SafemigrateError,
     exit_code_of,
 )
@@ -43,6 +44,7 @@ from safemigrate.operations.fix import rewrite_migration
 from safemigrate.recovery.backup import BackupPlan, plan_backup, take_backup
 from safemigrate.recovery.rollback import prepare_rollback
 from safemigrate.recovery.tables import forward_tables
+from safemigrate.rehearsal.command import rehearse_command
 from safemigrate.review.gate import check_before_run
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 from safemigrate.review.render import render as render_runbook
@@ -90,6 +92,7 @@ class Command(migrate.Command):
             ("backfills", self._backfills),
             *((f"backfill_{action}", self._backfills) for action in control.BACKFILL_ACTIONS),
             ("runbook", self._runbook),
+            ("rehearse", self._rehearse),
         ):
             if options.get(option):
                 return mode
@@ -125,6 +128,15 @@ class Command(migrate.Command):
         fmt = chosen_format(options, RUNBOOK_FORMATS, "--runbook")
         book = build_runbook(connection, options["app_label"], options["migration_name"])
         self.stdout.write(render_runbook(book, fmt), ending="")
+
+    def _rehearse(self, connection: BaseDatabaseWrapper, options: Options) -> None:
+        """Rehearse the plan on a scratch copy; the report goes out even when it failed."""
+        out = getattr(self, "json_out", self.stdout)
+        try:
+            out.write(rehearse_command(connection, options), ending="")
+        except RehearsalFailed as error:
+            out.write(error.report, ending="")
+            raise
 
     def _migrate(self, connection: BaseDatabaseWrapper, options: Options) -> None:
         """Apply the plan as ``migrate`` would, each migration under the guard."""
