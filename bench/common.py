@@ -151,12 +151,16 @@ def run_django(
     env: Mapping[str, str],
     timeout: float = 600,
     check: bool = True,
+    cwd: Path = ROOT,
 ) -> Finished:
-    """Run a Django command to completion and time it from launch to exit."""
+    """Run a Django command to completion and time it from launch to exit.
+
+    ``cwd`` is where it runs, and so which checkout's packages it imports first.
+    """
     argv = django_args(command, *args, settings=settings)
     started = time.perf_counter()
     result = subprocess.run(
-        argv, cwd=ROOT, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
+        argv, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
     )
     finished = Finished(
         argv, result.returncode, time.perf_counter() - started, result.stdout, result.stderr

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 from collections.abc import Sequence
@@ -59,6 +60,8 @@ class Command:
     label: str
     argv: tuple[str, ...]
     safemigrate_settings: str = "{}"
+    #: Another checkout of the repository to run it from (``--before``), else this one.
+    root: Path = common.ROOT
 
 
 #: The first is the reference for ratios.
@@ -66,6 +69,7 @@ COMMANDS = (
     Command("migrate", ("migrate", "--noinput")),
     Command("safemigrate", ("safemigrate", "--noinput")),
 )
+BEFORE_LABEL = "safemigrate before"
 STARTUP = Command("migrate --plan (start-up only)", ("migrate", "--plan"))
 
 
@@ -130,6 +134,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-one", action="store_true", help="skip the run that applies one migration"
     )
     parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="PATH",
+        help="also time safemigrate as another checkout of the repository has it (a git "
+        "worktree of the commit before a change), to compare both in the same run",
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -146,6 +157,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         except ValueError as error:
             parser.error(f"--variant {variant!r}: the settings are not JSON ({error})")
         args.commands.append(Command(label, ("safemigrate", "--noinput"), settings))
+    if args.before is not None:
+        root = args.before.resolve()
+        if not (root / "safemigrate" / "__init__.py").is_file():
+            parser.error(f"--before {args.before}: not a checkout of safemigrate")
+        args.commands.append(Command(BEFORE_LABEL, COMMANDS[1].argv, root=root))
     chosen = [name for name in args.histories.split(",") if name]
     unknown = [name for name in chosen if name not in HISTORIES]
     if unknown:
@@ -171,7 +187,10 @@ def run_command(
 ) -> float:
     """Run ``command`` (with ``targets``) on the database as it is; return its wall time."""
     env = database.child_env(SAFEMIGRATE_BENCH_SETTINGS=command.safemigrate_settings)
-    return common.run_django(*command.argv, *targets, settings=settings, env=env).seconds
+    env["PYTHONPATH"] = os.pathsep.join([str(command.root), env["PYTHONPATH"]])
+    return common.run_django(
+        *command.argv, *targets, settings=settings, env=env, cwd=command.root
+    ).seconds
 
 
 def measure_history(
@@ -278,16 +297,27 @@ def verdicts(histories: Sequence[History], one: Sequence[Timings] | None) -> lis
         met = "meets" if ratio <= TARGET_RATIO else "misses"
         lines.append(
             f"- {history.label} ({history.migrations} migrations): safemigrate / migrate = "
-            f"{ratio:.2f}x, {met} the target (within {TARGET_RATIO}x)."
+            f"{ratio:.2f}x, {met} the target (within {TARGET_RATIO}x){_before(history.timings)}."
         )
     if one:
         added = one[1].paired_added(one[0])
         met = "meets" if added <= TARGET_ADDED_S else "misses"
+        before = _before(one, added=True)
         lines.append(
             f"- one migration: safemigrate adds {added:+.3f} s, {met} the target (at most "
-            f"{TARGET_ADDED_S} s)."
+            f"{TARGET_ADDED_S} s){before}."
         )
     return lines
+
+
+def _before(timings: Sequence[Timings], *, added: bool = False) -> str:
+    """The figure of ``--before``'s checkout, to quote beside this one's."""
+    before = next((t for t in timings if t.label == BEFORE_LABEL), None)
+    if before is None:
+        return ""
+    if added:
+        return f"; before: {before.paired_added(timings[0]):+.3f} s"
+    return f"; before: {before.paired_ratio(timings[0]):.2f}x"
 
 
 def report(
@@ -303,7 +333,7 @@ def report(
         f" {c.label} runs with SAFEMIGRATE = {c.safemigrate_settings}."
         for c in commands
         if c.safemigrate_settings != "{}"
-    )
+    ) + "".join(f" {c.label} runs from {c.root}." for c in commands if c.root != common.ROOT)
     parts = [
         "## overhead",
         f"{runs} runs of each command, alternating. PostgreSQL {server}, Python "
