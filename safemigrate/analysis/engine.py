@@ -74,6 +74,8 @@ def analyse(
     # The live catalog answers for the tables the plan has not changed; judging for
     # production, nothing live is known.
     catalog = PlanCatalog(connection, live=None if selection.assume_production else state)
+    #: Whether ``state`` is the analysis's own unrendered copy, which a skip may change.
+    owned = False
     for item in items:
         migration = item.migration
         label = f"{migration.app_label}.{migration.name}"
@@ -85,7 +87,7 @@ def analyse(
         if item.skip:
             report.skipped[label] = item.skip
             if not item.backwards:
-                state = _skip(migration, state, ctx)
+                state, owned = _skip(migration, state if owned else _unrendered(state), ctx), True
             continue
         judged = analyse_migration(
             connection, migration, before, ctx, memory, item.backwards, catalog
@@ -99,16 +101,29 @@ def analyse(
             ctx.backwards = False
         report.migrations.append(judged)
         if not item.backwards:
-            state = judged.state_after
+            state, owned = judged.state_after, False
     return report
 
 
 def _skip(migration: Migration, state: ProjectState, ctx: AnalysisContext) -> ProjectState:
-    """Move the state past a migration not judged; live, the tables it creates are new."""
-    after = migration.mutate_state(state, preserve=True)
+    """Move ``state`` (changed in place) past a migration not judged; live, the tables it
+    creates are new."""
+    before = set() if ctx.assume_production else table_names(state)
+    migration.mutate_state(state, preserve=False)
     if not ctx.assume_production:
-        ctx.created.update(table_names(after) - table_names(state))
-    return after
+        ctx.created.update(table_names(state) - before)
+    return state
+
+
+def _unrendered(state: ProjectState) -> ProjectState:
+    """Copy ``state`` without its rendered models, for a run of skipped migrations.
+
+    A rendered state renders again the models each operation changes: across the real apps'
+    skipped histories that cost more than half the pre-run analysis (0.5 s of 0.76 s). The
+    first migration judged after them renders the state once.
+    """
+    models = {key: model.clone() for key, model in state.models.items()}
+    return ProjectState(models=models, real_apps=state.real_apps)
 
 
 def analyse_migration(
