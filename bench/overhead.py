@@ -5,7 +5,8 @@ Two measurements, each against plain ``migrate`` in the same run:
 - **Histories**: applies a project's whole migration history to an empty database with
   ``migrate`` and with ``safemigrate``, ``--runs`` times each, alternating which goes first so
   that neither always profits from the other's warm caches. Reported per history: the median
-  wall times and the median of the per-run ratios (target: within 1.1x). The histories are
+  wall times and the median of the per-run ratios (target: within 1.1x), and the child
+  process's CPU time, steadier on a shared machine. The histories are
   the example project's and the real apps' of ``tests/realapps`` (taggit, guardian,
   post_office, constance, easy_thumbnails, filer); ``--history LABEL=SETTINGS`` adds another
   project's (a scratch project with a large history, for investigations).
@@ -75,31 +76,34 @@ STARTUP = Command("migrate --plan (start-up only)", ("migrate", "--plan"))
 
 @dataclass
 class Timings:
-    """The wall times of one command over every run, in seconds."""
+    """The wall times of one command over every run, and its process's CPU times, in seconds."""
 
     label: str
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def add(self, finished: common.Finished) -> None:
+        self.seconds.append(finished.seconds)
+        self.cpu.append(finished.cpu_seconds)
 
     @property
     def median(self) -> float:
         """The median run: one slow run, common on a shared machine, does not move it."""
         return statistics.median(self.seconds)
 
-    def paired_ratio(self, reference: Timings) -> float:
+    def paired_ratio(self, reference: Timings, *, cpu: bool = False) -> float:
         """Return the median of this command's per-run ratios to ``reference``.
 
         The two ran one after the other in each run, so a ratio within a run cancels what the
         rest of the machine was doing at the time better than a ratio of medians does.
         """
-        return statistics.median(
-            mine / theirs for mine, theirs in zip(self.seconds, reference.seconds, strict=True)
-        )
+        mine, theirs = (self.cpu, reference.cpu) if cpu else (self.seconds, reference.seconds)
+        return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
 
-    def paired_added(self, reference: Timings) -> float:
+    def paired_added(self, reference: Timings, *, cpu: bool = False) -> float:
         """Return the median of this command's per-run differences to ``reference``."""
-        return statistics.median(
-            mine - theirs for mine, theirs in zip(self.seconds, reference.seconds, strict=True)
-        )
+        mine, theirs = (self.cpu, reference.cpu) if cpu else (self.seconds, reference.seconds)
+        return statistics.median(a - b for a, b in zip(mine, theirs, strict=True))
 
 
 @dataclass
@@ -184,13 +188,11 @@ def applied_count(database: common.BenchDatabase) -> int:
 
 def run_command(
     database: common.BenchDatabase, settings: str, command: Command, *targets: str
-) -> float:
-    """Run ``command`` (with ``targets``) on the database as it is; return its wall time."""
+) -> common.Finished:
+    """Run ``command`` (with ``targets``) on the database as it is; return how it went."""
     env = database.child_env(SAFEMIGRATE_BENCH_SETTINGS=command.safemigrate_settings)
     env["PYTHONPATH"] = os.pathsep.join([str(command.root), env["PYTHONPATH"]])
-    return common.run_django(
-        *command.argv, *targets, settings=settings, env=env, cwd=command.root
-    ).seconds
+    return common.run_django(*command.argv, *targets, settings=settings, env=env, cwd=command.root)
 
 
 def measure_history(
@@ -200,7 +202,7 @@ def measure_history(
     by_label = {timing.label: timing for timing in history.timings}
     counts: dict[str, int] = {}
 
-    def timed(command: Command) -> float:
+    def timed(command: Command) -> common.Finished:
         database.reset()
         return run_command(database, history.settings, command)
 
@@ -209,9 +211,9 @@ def measure_history(
     for run in range(runs):
         order = commands if run % 2 == 0 else list(reversed(commands))
         for command in order:
-            by_label[command.label].seconds.append(timed(command))
+            by_label[command.label].add(timed(command))
             counts[command.label] = applied_count(database)
-        by_label[STARTUP.label].seconds.append(timed(STARTUP))
+        by_label[STARTUP.label].add(timed(STARTUP))
         print(f"  {history.label} run {run + 1}/{runs}: " + _last(history.timings))
     if len(set(counts.values())) != 1:
         raise SystemExit(f"{history.label}: the commands applied different numbers: {counts}")
@@ -231,17 +233,17 @@ def measure_one(
     run_command(database, ONE_SETTINGS, plain)
     run_command(database, ONE_SETTINGS, plain, *ONE_BEFORE)
 
-    def timed(command: Command) -> float:
-        seconds = run_command(database, ONE_SETTINGS, command, *ONE_TARGET)
+    def timed(command: Command) -> common.Finished:
+        finished = run_command(database, ONE_SETTINGS, command, *ONE_TARGET)
         run_command(database, ONE_SETTINGS, plain, *ONE_BEFORE)
-        return seconds
+        return finished
 
     for command in commands:  # warm-up
         timed(command)
     for run in range(runs):
         order = range(len(commands)) if run % 2 == 0 else reversed(range(len(commands)))
         for index in order:
-            timings[index].seconds.append(timed(commands[index]))
+            timings[index].add(timed(commands[index]))
         print(f"  one migration run {run + 1}/{runs}: " + _last(timings))
     return timings
 
@@ -266,13 +268,32 @@ def history_rows(timings: Sequence[Timings]) -> list[list[str]]:
                 f"{max(timing.seconds):.2f} s",
                 "-" if is_startup else f"{timing.paired_ratio(reference):.2f}x",
                 "-" if is_startup else f"{net:.2f}x",
+                f"{statistics.median(timing.cpu):.2f} s",
+                "-" if is_startup else f"{timing.paired_ratio(reference, cpu=True):.2f}x",
             ]
         )
     return table
 
 
-HISTORY_HEADER = ("command", "median", "min", "max", "median of per-run ratios", "net of start-up")
-ONE_HEADER = ("command", "median", "min", "max", "added (median of per-run differences)")
+HISTORY_HEADER = (
+    "command",
+    "median",
+    "min",
+    "max",
+    "median of per-run ratios",
+    "net of start-up",
+    "CPU median",
+    "CPU ratio",
+)
+ONE_HEADER = (
+    "command",
+    "median",
+    "min",
+    "max",
+    "added (median of per-run differences)",
+    "CPU median",
+    "CPU added",
+)
 
 
 def one_rows(timings: Sequence[Timings]) -> list[list[str]]:
@@ -284,6 +305,8 @@ def one_rows(timings: Sequence[Timings]) -> list[list[str]]:
             f"{min(timing.seconds):.3f} s",
             f"{max(timing.seconds):.3f} s",
             f"{timing.paired_added(timings[0]):+.3f} s",
+            f"{statistics.median(timing.cpu):.3f} s",
+            f"{timing.paired_added(timings[0], cpu=True):+.3f} s",
         ]
         for timing in timings
     ]
@@ -294,30 +317,33 @@ def verdicts(histories: Sequence[History], one: Sequence[Timings] | None) -> lis
     lines = []
     for history in histories:
         ratio = history.timings[1].paired_ratio(history.timings[0])
+        cpu = history.timings[1].paired_ratio(history.timings[0], cpu=True)
         met = "meets" if ratio <= TARGET_RATIO else "misses"
         lines.append(
             f"- {history.label} ({history.migrations} migrations): safemigrate / migrate = "
-            f"{ratio:.2f}x, {met} the target (within {TARGET_RATIO}x){_before(history.timings)}."
+            f"{ratio:.2f}x, {met} the target (within {TARGET_RATIO}x){_before(history.timings)}"
+            f"; CPU {cpu:.2f}x{_before(history.timings, cpu=True)}."
         )
     if one:
         added = one[1].paired_added(one[0])
+        cpu = one[1].paired_added(one[0], cpu=True)
         met = "meets" if added <= TARGET_ADDED_S else "misses"
-        before = _before(one, added=True)
         lines.append(
             f"- one migration: safemigrate adds {added:+.3f} s, {met} the target (at most "
-            f"{TARGET_ADDED_S} s){before}."
+            f"{TARGET_ADDED_S} s){_before(one, added=True)}; CPU {cpu:+.3f} s"
+            f"{_before(one, added=True, cpu=True)}."
         )
     return lines
 
 
-def _before(timings: Sequence[Timings], *, added: bool = False) -> str:
+def _before(timings: Sequence[Timings], *, added: bool = False, cpu: bool = False) -> str:
     """The figure of ``--before``'s checkout, to quote beside this one's."""
     before = next((t for t in timings if t.label == BEFORE_LABEL), None)
     if before is None:
         return ""
     if added:
-        return f"; before: {before.paired_added(timings[0]):+.3f} s"
-    return f"; before: {before.paired_ratio(timings[0]):.2f}x"
+        return f" (before: {before.paired_added(timings[0], cpu=cpu):+.3f} s)"
+    return f" (before: {before.paired_ratio(timings[0], cpu=cpu):.2f}x)"
 
 
 def report(
