@@ -70,7 +70,7 @@ COMMANDS = (
     Command("migrate", ("migrate", "--noinput")),
     Command("safemigrate", ("safemigrate", "--noinput")),
 )
-BEFORE_LABEL = "safemigrate before"
+BEFORE_LABEL = "safemigrate at"
 STARTUP = Command("migrate --plan (start-up only)", ("migrate", "--plan"))
 
 
@@ -140,9 +140,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--before",
         type=Path,
+        action="append",
+        default=[],
         metavar="PATH",
         help="also time safemigrate as another checkout of the repository has it (a git "
-        "worktree of the commit before a change), to compare both in the same run",
+        "worktree of the commit before a change), to compare both in the same run "
+        "(repeatable)",
     )
     parser.add_argument(
         "--variant",
@@ -161,11 +164,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         except ValueError as error:
             parser.error(f"--variant {variant!r}: the settings are not JSON ({error})")
         args.commands.append(Command(label, ("safemigrate", "--noinput"), settings))
-    if args.before is not None:
-        root = args.before.resolve()
+    for before in args.before:
+        root = before.resolve()
         if not (root / "safemigrate" / "__init__.py").is_file():
-            parser.error(f"--before {args.before}: not a checkout of safemigrate")
-        args.commands.append(Command(BEFORE_LABEL, COMMANDS[1].argv, root=root))
+            parser.error(f"--before {before}: not a checkout of safemigrate")
+        label = f"{BEFORE_LABEL} {root.name}"
+        args.commands.append(Command(label, COMMANDS[1].argv, root=root))
     chosen = [name for name in args.histories.split(",") if name]
     unknown = [name for name in chosen if name not in HISTORIES]
     if unknown:
@@ -338,12 +342,17 @@ def verdicts(histories: Sequence[History], one: Sequence[Timings] | None) -> lis
 
 def _before(timings: Sequence[Timings], *, added: bool = False, cpu: bool = False) -> str:
     """The figure of ``--before``'s checkout, to quote beside this one's."""
-    before = next((t for t in timings if t.label == BEFORE_LABEL), None)
-    if before is None:
-        return ""
-    if added:
-        return f" (before: {before.paired_added(timings[0], cpu=cpu):+.3f} s)"
-    return f" (before: {before.paired_ratio(timings[0], cpu=cpu):.2f}x)"
+    figures = [
+        f"{t.label.removeprefix(BEFORE_LABEL).strip()}: "
+        + (
+            f"{t.paired_added(timings[0], cpu=cpu):+.3f} s"
+            if added
+            else f"{t.paired_ratio(timings[0], cpu=cpu):.2f}x"
+        )
+        for t in timings
+        if t.label.startswith(BEFORE_LABEL)
+    ]
+    return f" ({', '.join(figures)})" if figures else ""
 
 
 def report(
