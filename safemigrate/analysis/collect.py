@@ -11,7 +11,7 @@ error instead: the analysis then judges it from the operation alone, and says so
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,22 +56,30 @@ def collect(
     ``state`` is the project state before the migration; it is not modified. Nothing here
     raises for one operation's sake: a failure is kept on the operation it belongs to.
     """
+    _render(migration, state)
     steps, failed = _forward_steps(migration, state)
     after = steps[-1][3] if steps else state
-    runs = _rendered_steps(migration, steps)
     if backwards:
-        steps, runs = (
-            [(i, op, after, before) for i, op, before, after in reversed(chosen)]
-            for chosen in (steps, runs)
-        )
+        steps = [(i, op, after, before) for i, op, before, after in reversed(steps)]
     catalog = catalog or PlanCatalog(connection, live=None)
     editor = connection.schema_editor(collect_sql=True, atomic=False)
     with editor, catalog.answering(editor):
-        collected = [
-            _collect_one(editor, migration, step, run, backwards, catalog)
-            for step, run in zip(steps, runs, strict=True)
-        ]
+        collected = [_collect_one(editor, migration, step, backwards, catalog) for step in steps]
     return [*collected, *failed], after
+
+
+def _render(migration: Migration, state: ProjectState) -> None:
+    """Render the models of the state before a migration whose SQL is collected.
+
+    The states replayed from it are then clones of a rendered state, which render again only
+    the models their operation changes, as ``migrate`` renders them; cloned from an
+    unrendered state, each renders every model of the project when its SQL is collected
+    (two full renders for a one-operation migration on the real apps' history: 70 ms). A
+    state that does not render is left as it is: its operations' SQL says why.
+    """
+    if any(operation.reduces_to_sql for operation in migration.operations):
+        with suppress(Exception):
+            state.apps  # noqa: B018 (a cached property: the rendered models stay on the state)
 
 
 def _forward_steps(
@@ -100,44 +108,14 @@ def _forward_steps(
     return steps, []
 
 
-def _rendered_steps(migration: Migration, steps: list[Step]) -> list[Step]:
-    """The same steps with rendered states, each cloned from the one before, as ``migrate``
-    renders them.
-
-    The operations' schema changes need their states' models rendered. Rendered apart, each
-    state renders every model of the project again (two full renders for a one-operation
-    migration on the real apps' history: 70 ms); a clone of a rendered state renders again
-    only the models its operation changes. A step whose state does not render this way
-    keeps its own states, which render by themselves (or fail on its operation alone).
-    """
-    rendered: list[Step] = []
-    current: ProjectState | None = steps[0][2] if steps else None
-    for index, operation, before, after in steps:
-        try:
-            assert current is not None
-            current.apps  # noqa: B018 (rendered before the clone, so that the clone is too)
-            following = current.clone()
-            operation.state_forwards(migration.app_label, following)
-        except Exception:  # the step's own states say what fails, when its SQL is collected
-            rendered.append((index, operation, before, after))
-            current = after
-            continue
-        rendered.append((index, operation, current, following))
-        current = following
-    return rendered
-
-
 def _collect_one(
     editor: BaseDatabaseSchemaEditor,
     migration: Migration,
     step: Step,
-    run_step: Step,
     backwards: bool,
     catalog: PlanCatalog,
 ) -> CollectedOperation:
-    """Collect one step's SQL, run on ``run_step``'s (rendered) states of the same models."""
-    index, operation, from_state, _ = step
-    _, _, run_from, run_to = run_step
+    index, operation, from_state, to_state = step
     result = CollectedOperation(index, operation, from_state=from_state)
     if not operation.reduces_to_sql:
         result.python = True
@@ -148,10 +126,10 @@ def _collect_one(
     run: Callable[..., Any] = (
         operation.database_backwards if backwards else operation.database_forwards
     )
-    catalog.state = run_from
+    catalog.state = from_state
     with _capture(editor) as captured:
         try:
-            run(migration.app_label, editor, run_from, run_to)
+            run(migration.app_label, editor, from_state, to_state)
         except Exception as error:  # any failure is the operation's finding
             result.error = _describe(error)
     result.sql = captured
