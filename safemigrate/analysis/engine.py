@@ -22,6 +22,7 @@ from safemigrate.analysis.collect import CollectedOperation, collect
 from safemigrate.analysis.context import AnalysisContext, judge
 from safemigrate.analysis.estimate import estimate_seconds
 from safemigrate.analysis.introspection import PlanCatalog
+from safemigrate.analysis.newtables import only_new_tables
 from safemigrate.analysis.operation_facts import facts_alone, model_state_of, operation_facts
 from safemigrate.analysis.plan import PlanItem, Selection, build_plan, migration_path
 from safemigrate.analysis.report import (
@@ -84,8 +85,9 @@ def analyse(
             before = loader.project_state((migration.app_label, migration.name), at_end=False)
         else:
             before = state
-        if item.skip:
-            report.skipped[label] = item.skip
+        skip = item.skip or _builds_new_tables(item, selection, state, ctx)
+        if skip:
+            report.skipped[label] = skip
             if not item.backwards:
                 state, owned = _skip(migration, state if owned else _unrendered(state), ctx), True
             continue
@@ -103,6 +105,17 @@ def analyse(
         if not item.backwards:
             state, owned = judged.state_after, False
     return report
+
+
+def _builds_new_tables(
+    item: PlanItem, selection: Selection, state: ProjectState, ctx: AnalysisContext
+) -> str:
+    """Say why a migration is judged from its operations alone, or return ''."""
+    if selection.judge_new_tables or selection.assume_production or item.backwards:
+        return ""
+    if not only_new_tables(item.migration, state, ctx.created):
+        return ""
+    return "builds only tables this plan creates: nothing in it can be refused"
 
 
 def _skip(migration: Migration, state: ProjectState, ctx: AnalysisContext) -> ProjectState:

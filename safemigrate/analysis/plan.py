@@ -44,6 +44,9 @@ class Selection:
     #: does not: a rollback is never refused (its findings are capped at warning), and each
     #: one replays the project's history up to it, which a long rollback paid for nothing.
     judge_backwards: bool = True
+    #: Collect the SQL of a migration that only builds tables the plan creates. ``--lint``
+    #: does; the check before a run judges it from its operations (``newtables``).
+    judge_new_tables: bool = True
 
 
 @dataclass(frozen=True)
