@@ -17,6 +17,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import DatabaseError, connections, models, transaction
 from django.utils import timezone
@@ -243,6 +244,23 @@ class History:
             if log.written != "all":
                 self._write_migration(log)
 
+    def _copy(self, model: type[models.Model], records: list[Any]) -> None:
+        """Insert ``records`` with one ``COPY``: a migration's statements are most of the
+        history's rows, and ``bulk_create`` compiled each one on the side thread, taking the
+        interpreter from the migration (a tenth of a fresh database's run)."""
+        if not records:
+            return
+        connection = connections[self.alias]
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        query = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(query) as copy:
+            for record in records:
+                copy.write_row(
+                    [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+                )
+
     def _check_tables(self) -> bool:
         """Whether every history table exists with every column its model has."""
         history: set[type[models.Model]] = {Run, MigrationRun, Attempt, Statement, Postcondition}
@@ -272,6 +290,6 @@ class History:
             for check in log.postconditions:
                 check.migration = log.record
             Attempt.objects.using(self.alias).bulk_create(log.attempts)
-            Statement.objects.using(self.alias).bulk_create(log.statements)
+            self._copy(Statement, log.statements)
             Postcondition.objects.using(self.alias).bulk_create(log.postconditions)
             log.written = "all"
