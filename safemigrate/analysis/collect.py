@@ -11,7 +11,7 @@ error instead: the analysis then judges it from the operation alone, and says so
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,7 @@ def collect(
     ``state`` is the project state before the migration; it is not modified. Nothing here
     raises for one operation's sake: a failure is kept on the operation it belongs to.
     """
+    _render(migration, state)
     steps, failed = _forward_steps(migration, state)
     after = steps[-1][3] if steps else state
     if backwards:
@@ -65,6 +66,20 @@ def collect(
     with editor, catalog.answering(editor):
         collected = [_collect_one(editor, migration, step, backwards, catalog) for step in steps]
     return [*collected, *failed], after
+
+
+def _render(migration: Migration, state: ProjectState) -> None:
+    """Render the models of the state before a migration whose SQL is collected.
+
+    The states replayed from it are then clones of a rendered state, which render again only
+    the models their operation changes, as ``migrate`` renders them; cloned from an
+    unrendered state, each renders every model of the project when its SQL is collected
+    (two full renders for a one-operation migration on the real apps' history: 70 ms). A
+    state that does not render is left as it is: its operations' SQL says why.
+    """
+    if any(operation.reduces_to_sql for operation in migration.operations):
+        with suppress(Exception):
+            state.apps  # noqa: B018 (a cached property: the rendered models stay on the state)
 
 
 def _forward_steps(

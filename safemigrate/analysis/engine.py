@@ -22,6 +22,7 @@ from safemigrate.analysis.collect import CollectedOperation, collect
 from safemigrate.analysis.context import AnalysisContext, judge
 from safemigrate.analysis.estimate import estimate_seconds
 from safemigrate.analysis.introspection import PlanCatalog
+from safemigrate.analysis.newtables import only_new_tables
 from safemigrate.analysis.operation_facts import facts_alone, model_state_of, operation_facts
 from safemigrate.analysis.plan import PlanItem, Selection, build_plan, migration_path
 from safemigrate.analysis.report import (
@@ -74,6 +75,8 @@ def analyse(
     # The live catalog answers for the tables the plan has not changed; judging for
     # production, nothing live is known.
     catalog = PlanCatalog(connection, live=None if selection.assume_production else state)
+    #: Whether ``state`` is the analysis's own unrendered copy, which a skip may change.
+    owned = False
     for item in items:
         migration = item.migration
         label = f"{migration.app_label}.{migration.name}"
@@ -82,10 +85,11 @@ def analyse(
             before = loader.project_state((migration.app_label, migration.name), at_end=False)
         else:
             before = state
-        if item.skip:
-            report.skipped[label] = item.skip
+        skip = item.skip or _builds_new_tables(item, selection, state, ctx)
+        if skip:
+            report.skipped[label] = skip
             if not item.backwards:
-                state = _skip(migration, state, ctx)
+                state, owned = _skip(migration, state if owned else _unrendered(state), ctx), True
             continue
         judged = analyse_migration(
             connection, migration, before, ctx, memory, item.backwards, catalog
@@ -99,16 +103,40 @@ def analyse(
             ctx.backwards = False
         report.migrations.append(judged)
         if not item.backwards:
-            state = judged.state_after
+            state, owned = judged.state_after, False
     return report
 
 
+def _builds_new_tables(
+    item: PlanItem, selection: Selection, state: ProjectState, ctx: AnalysisContext
+) -> str:
+    """Say why a migration is judged from its operations alone, or return ''."""
+    if selection.judge_new_tables or selection.assume_production or item.backwards:
+        return ""
+    if not only_new_tables(item.migration, state, ctx.created):
+        return ""
+    return "builds only tables this plan creates: nothing in it can be refused"
+
+
 def _skip(migration: Migration, state: ProjectState, ctx: AnalysisContext) -> ProjectState:
-    """Move the state past a migration not judged; live, the tables it creates are new."""
-    after = migration.mutate_state(state, preserve=True)
+    """Move ``state`` (changed in place) past a migration not judged; live, the tables it
+    creates are new."""
+    before = set() if ctx.assume_production else table_names(state)
+    migration.mutate_state(state, preserve=False)
     if not ctx.assume_production:
-        ctx.created.update(table_names(after) - table_names(state))
-    return after
+        ctx.created.update(table_names(state) - before)
+    return state
+
+
+def _unrendered(state: ProjectState) -> ProjectState:
+    """Copy ``state`` without its rendered models, for a run of skipped migrations.
+
+    A rendered state renders again the models each operation changes: across the real apps'
+    skipped histories that cost more than half the pre-run analysis (0.5 s of 0.76 s). The
+    first migration judged after them renders the state once.
+    """
+    models = {key: model.clone() for key, model in state.models.items()}
+    return ProjectState(models=models, real_apps=state.real_apps)
 
 
 def analyse_migration(

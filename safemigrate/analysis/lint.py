@@ -119,7 +119,7 @@ def analyse_before_run(
     what is left: a bug of safemigrate's. A rollback then runs anyway, with a warning (the
     emergency exit is never blocked); a forward plan is refused with the escape hatch.
     """
-    selection = selection_from(options)
+    selection = replace(selection_from(options), judge_backwards=False, judge_new_tables=False)
     plan = build_plan(connection, selection)
     try:
         return judge(connection, selection, plan)

@@ -40,6 +40,13 @@ class Selection:
     baseline: tuple[tuple[str, str], ...] = ()
     #: Also judge how each forward migration would be rolled back (``--lint`` does).
     judge_rollback: bool = False
+    #: Judge the migrations of a backwards plan. ``--lint`` does; the check before a run
+    #: does not: a rollback is never refused (its findings are capped at warning), and each
+    #: one replays the project's history up to it, which a long rollback paid for nothing.
+    judge_backwards: bool = True
+    #: Collect the SQL of a migration that only builds tables the plan creates. ``--lint``
+    #: does; the check before a run judges it from its operations (``newtables``).
+    judge_new_tables: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ def build_plan(
     items = []
     for migration, backwards in plan:
         key = (migration.app_label, migration.name)
-        reason = _skip_reason(key, migration, selection, old, added, named)
+        reason = _skip_reason(key, migration, backwards, selection, old, added, named)
         items.append(PlanItem(migration, backwards, reason))
     return executor, items
 
@@ -109,11 +116,14 @@ def _targets(executor: MigrationExecutor, selection: Selection) -> list[Key]:
 def _skip_reason(
     key: Key,
     migration: Migration,
+    backwards: bool,
     selection: Selection,
     old: set[Key],
     added: set[Path] | None,
     named: Key | None,
 ) -> str:
+    if backwards and not selection.judge_backwards:
+        return "rolled back: a rollback is never refused"
     if named is not None and key != named:
         return "not named"
     if key in old:

@@ -155,8 +155,11 @@ def finish_pending(alias: str) -> None:
     with connection.cursor() as cursor:
         if not relation_exists(cursor, BackfillState._meta.db_table):
             return
+    unfinished = list(BackfillState.objects.using(alias).filter(status__in=UNFINISHED))
+    if not unfinished:
+        return  # the common case: no need to read every applied migration
     applied = MigrationRecorder(connection).applied_migrations()
-    for state in BackfillState.objects.using(alias).filter(status__in=UNFINISHED):
+    for state in unfinished:
         if (state.app_label, state.migration) not in applied:
             continue
         target = load_target(state)

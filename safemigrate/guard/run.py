@@ -87,11 +87,13 @@ class GuardedRun:
 
     def __enter__(self) -> GuardedRun:
         try:
+            # The side connection opens on its thread meanwhile: one connection's wait less.
+            sidecar_pid_asked = self.sidecar.submit(backend_pid)
             self.run_lock.__enter__()
             self.connection.ensure_connection()
             with self.connection.cursor() as cursor:
                 self.pid = backend_pid(cursor)
-            sidecar_pid = self.sidecar.call(backend_pid)
+            sidecar_pid = sidecar_pid_asked.result()
             self.own_pids = [self.pid, sidecar_pid, self.run_lock.pid or 0]
             pooler = check_pooler(self.connection, self.pooler_mode)
             self.pooled = pooler.pooled

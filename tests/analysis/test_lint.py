@@ -20,6 +20,7 @@ from django.core.management.base import CommandError
 from django.db import connection, migrations
 
 from safemigrate.analysis.allowances import migration_allowances
+from safemigrate.analysis.lint import analyse_before_run
 from safemigrate.exceptions import ConfigurationError, ExitCode
 from tests.conftest import columns, run_safemigrate
 from tests.test_command import _database_url as database_url
@@ -374,3 +375,16 @@ def test_a_table_locked_by_another_session_is_judged_as_large_without_waiting(un
     add_index = result[0]["migrations"][0]["operations"][1]
     assert add_index["findings"][0]["severity"] == "error"
     assert "scenarioapp_item" not in add_index["stats"]
+
+
+def test_the_check_before_a_rollback_leaves_its_migrations_to_lint(unsafe):
+    run_safemigrate("scenarioapp", allow_unsafe=True, verbosity=0)
+    options = {"app_label": "scenarioapp", "migration_name": "0001"}
+    report = analyse_before_run(connection, options)
+    assert report.migrations == [], "a rollback is never refused: nothing to judge before it"
+    assert set(report.skipped) == {
+        "scenarioapp.0002_item_name_idx",
+        "scenarioapp.0003_quantity_bigint",
+    }
+    linted = _json("scenarioapp", "0001")["migrations"]
+    assert [m["direction"] for m in linted] == ["backwards", "backwards"]

@@ -1,0 +1,105 @@
+"""Which migrations of a live plan only build tables the same plan creates.
+
+Such a migration cannot block anyone: nobody uses its tables yet, and every rule that can
+refuse a run is silent on them. The check before a run (which only refuses, and only for an
+error-level finding) therefore need not collect its SQL, which means rendering every model
+of the project: it is judged from its operations alone, as nothing to refuse. ``--lint``
+still collects and reports everything. A migration qualifies only when each operation is one
+of Django's own model, field, index or constraint operations (or a ``RunPython``) on a table
+created earlier in the plan or by the operation itself, and every relation it declares
+points at such a table: a foreign key to a table in use locks that table too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.migrations import Migration
+from django.db.migrations import operations as ops
+from django.db.migrations.state import ProjectState
+
+from safemigrate.analysis.state import table_of
+
+#: Django's operations whose SQL touches only their own model's table (and, through a
+#: relation, the related one's). RunSQL, AlterModelTable and every third-party operation
+#: are judged by their SQL.
+_ON_OWN_TABLE = (
+    ops.AddConstraint,
+    ops.AddField,
+    ops.AddIndex,
+    ops.AlterField,
+    ops.AlterIndexTogether,
+    ops.AlterModelManagers,
+    ops.AlterModelOptions,
+    ops.AlterOrderWithRespectTo,
+    ops.AlterUniqueTogether,
+    ops.CreateModel,
+    ops.DeleteModel,
+    ops.RemoveConstraint,
+    ops.RemoveField,
+    ops.RemoveIndex,
+    ops.RenameField,
+    ops.RenameIndex,
+)
+
+
+def only_new_tables(migration: Migration, state: ProjectState, created: set[str]) -> bool:
+    """Whether every operation of ``migration`` works on tables in ``created`` (the plan's)
+    or on the table it creates; ``state`` is the project state before the migration."""
+    app_label = migration.app_label
+    tables = {key: table_of(model) for key, model in state.models.items()}
+    models = dict(state.models)
+    new = set(created)
+    for operation in migration.operations:
+        if isinstance(operation, ops.RunPython):
+            continue
+        if type(operation) not in _ON_OWN_TABLE:
+            return False
+        if isinstance(operation, ops.CreateModel):
+            key = (app_label, operation.name_lower)
+            tables[key] = str(operation.options.get("db_table") or f"{app_label}_{key[1]}")
+            new.add(tables[key])
+            fields = [field for _, field in operation.fields]
+        else:
+            key = (app_label, _model_name(operation))
+            if tables.get(key) not in new:
+                return False
+            fields = _fields(operation, models.get(key))
+        if not all(_relates_within(field, app_label, tables, new) for field in fields):
+            return False
+    return True
+
+
+def _model_name(operation: Any) -> str:
+    name = getattr(operation, "model_name", None) or getattr(operation, "name", "")
+    return str(name).lower()
+
+
+def _fields(operation: Any, model: Any) -> list[Any]:
+    """The fields whose relations the operation adds or drops (those of a model it knows)."""
+    known = dict(model.fields) if model is not None else {}
+    if isinstance(operation, ops.DeleteModel):
+        return list(known.values())
+    if isinstance(operation, (ops.AddField, ops.AlterField, ops.RemoveField)):
+        new = [operation.field] if not isinstance(operation, ops.RemoveField) else []
+        old = known.get(operation.name)
+        return [*new, *([old] if old is not None else [])]
+    return []
+
+
+def _relates_within(
+    field: Any, app_label: str, tables: dict[tuple[str, str], str], new: set[str]
+) -> bool:
+    """Whether ``field`` is no relation, or a foreign key (or one-to-one) to a new table.
+
+    A many-to-many field adds a table of its own: judged by its SQL.
+    """
+    remote = getattr(field, "remote_field", None)
+    if remote is None:
+        return True
+    if getattr(field, "many_to_many", False) or not isinstance(remote.model, str):
+        return False
+    if remote.model == "self":
+        return True
+    label, _, name = remote.model.rpartition(".")
+    return tables.get((label or app_label, name.lower())) in new
