@@ -218,7 +218,7 @@ def test_queries_with_parameters_get_a_generic_plan_or_a_note(rehearsal, setting
         assert "PostgreSQL 16 or later can plan it; skipped" in check["note"]
 
 
-def test_pg_stat_statements_gives_the_heaviest_queries_or_the_report_says_why_not(rehearsal, settings):
+def test_pg_stat_statements_gives_the_heaviest_queries_or_a_note(rehearsal, settings):
     rehearsal(settings, {})
     run_safemigrate("scenarioapp", "0001")
     with connection.cursor() as cursor:
