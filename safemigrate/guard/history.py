@@ -34,7 +34,7 @@ from safemigrate.models import (
     Status,
 )
 from safemigrate.postgres.sessions import set_settings
-from safemigrate.postgres.tables import table_columns
+from safemigrate.postgres.tables import tables_columns
 
 #: Why a run whose plan does not create safemigrate's tables leaves no history, and the fix.
 NOT_RECORDED = (
@@ -43,6 +43,12 @@ NOT_RECORDED = (
     "`manage.py safemigrate safemigrate` once (a full `manage.py safemigrate` does it too), "
     "and every run after that is recorded."
 )
+
+
+#: Each history write's settings. One commit per sync, and no wait for its WAL flush: a crash
+#: of the server may lose the last moments of history, never the migrations themselves. A lock
+#: timeout too: a write must never wait long behind a migration.
+WRITE_SETTINGS = {"synchronous_commit": "off", "lock_timeout": "5s"}
 
 
 def now() -> datetime:
@@ -110,6 +116,11 @@ class History:
         self._attached_changed = False
         self._clock = time.monotonic()
         self._pending: Future[None] | None = None
+        #: Whether the run goes through a transaction-mode pooler (``GuardedRun`` says so
+        #: before the first write); until known, settings are set in each transaction.
+        self.pooled = True
+        #: The side connection's driver connection that has ``WRITE_SETTINGS`` for its session.
+        self._limited: Any = None
 
     def begin(self) -> None:
         """Write the run's first record and mark runs that died without ending."""
@@ -200,15 +211,25 @@ class History:
         )
 
     def _write_in_transaction(self, close_stale: bool) -> None:
+        if not self.pooled:
+            self._limit_session()
         with transaction.atomic(using=self.alias):
-            # One commit per sync, and no wait for its WAL flush: a crash of the server may
-            # lose the last moments of history, never the migrations themselves.
-            with connections[self.alias].cursor() as cursor:
-                # A lock timeout too: a write must never wait long behind a migration.
-                set_settings(
-                    cursor, {"synchronous_commit": "off", "lock_timeout": "5s"}, local=True
-                )
+            if self.pooled:
+                with connections[self.alias].cursor() as cursor:
+                    set_settings(cursor, WRITE_SETTINGS, local=True)
             self._write_changes(close_stale)
+
+    def _limit_session(self) -> None:
+        """Give the side connection the writes' settings once, not in every transaction (a
+        round trip per migration). Only without a transaction-mode pooler, which may hand the
+        next transaction another server connection: there, each transaction sets them."""
+        connection = connections[self.alias]
+        connection.ensure_connection()
+        if connection.connection is self._limited:
+            return
+        with connection.cursor() as cursor:
+            set_settings(cursor, WRITE_SETTINGS, local=False)
+        self._limited = connection.connection
 
     def _write_changes(self, close_stale: bool) -> None:
         if not self._tables_exist:
@@ -266,12 +287,12 @@ class History:
         history: set[type[models.Model]] = {Run, MigrationRun, Attempt, Statement, Postcondition}
         history.update(type(record) for record in self.attached)
         with connections[self.alias].cursor() as cursor:
-            found = {model: table_columns(cursor, model._meta.db_table) for model in history}
-        complete = all(
-            {field.column for field in model._meta.concrete_fields} <= found[model]
+            # One query for them all: asked after each of safemigrate's own migrations.
+            found = tables_columns(cursor, sorted({model._meta.db_table for model in history}))
+        return all(
+            {field.column for field in model._meta.concrete_fields} <= found[model._meta.db_table]
             for model in history
         )
-        return complete
 
     def _write_migration(self, log: MigrationLog) -> None:
         # Read once: the migration may finish while this thread writes; if it does, the sync

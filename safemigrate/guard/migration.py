@@ -107,10 +107,17 @@ class MigrationGuard:
             self._set_timeouts(cursor.cursor, self.policy, local=False)
         try:
             yield
-        finally:
+        except BaseException:
+            # Asked only after a failure (a round trip): the failure may have been the
+            # connection's, and a second error here would hide the first.
             if self.connection.is_usable():
-                with self.connection.cursor() as cursor:
-                    set_settings(cursor.cursor, saved, local=False)
+                self._restore(saved)
+            raise
+        self._restore(saved)
+
+    def _restore(self, saved: dict[str, str]) -> None:
+        with self.connection.cursor() as cursor:
+            set_settings(cursor.cursor, saved, local=False)
 
     def _for_attempt(self, policy: Policy) -> Policy:
         """Return ``policy`` with this attempt's lock timeout: longer with each retry."""

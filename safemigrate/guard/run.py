@@ -96,7 +96,7 @@ class GuardedRun:
             sidecar_pid = sidecar_pid_asked.result()
             self.own_pids = [self.pid, sidecar_pid, self.run_lock.pid or 0]
             pooler = check_pooler(self.connection, self.pooler_mode)
-            self.pooled = pooler.pooled
+            self.pooled = self.history.pooled = pooler.pooled
             if pooler.pooled:
                 self.reporter.notice(
                     f"Connection pooler detected ({pooler.reason}): timeouts are set with "

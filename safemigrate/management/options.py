@@ -12,7 +12,7 @@ from safemigrate.backfill.control import BACKFILL_ACTIONS
 from safemigrate.conf.recovery import BACKUP_SCOPES
 from safemigrate.deploy.policy import PHASES
 from safemigrate.exceptions import ConfigurationError
-from safemigrate.recovery.rollback import LATEST
+from safemigrate.recovery import LATEST
 from safemigrate.review.render import FORMATS as RUNBOOK_FORMATS
 
 #: ``migrate`` options that only read: they need neither guard nor history.

@@ -78,6 +78,20 @@ def table_columns(cursor: Any, name: str) -> set[str]:
     return {str(row[0]) for row in cursor.fetchall()}
 
 
+def tables_columns(cursor: Any, names: list[str]) -> dict[str, set[str]]:
+    """Return each table's column names, as ``table_columns`` does, for many in one query."""
+    cursor.execute(
+        "SELECT n.i, a.attname FROM unnest(%s::text[]) WITH ORDINALITY AS n(name, i) "
+        "JOIN pg_attribute a ON a.attrelid = to_regclass(n.name) "
+        "AND a.attnum > 0 AND NOT a.attisdropped",
+        [[quote_relation(name) for name in names]],
+    )
+    found: dict[str, set[str]] = {name: set() for name in names}
+    for position, column in cursor.fetchall():
+        found[names[position - 1]].add(str(column))
+    return found
+
+
 def qualified_tables(cursor: Any, names: list[str]) -> list[tuple[str, str]]:
     """Return ``(schema, name)`` of each of ``names`` that exists, sorted, with the partitions
     of the partitioned ones (a dump of the parent alone holds none of their rows)."""

@@ -10,3 +10,8 @@ May import: ``guard/`` (a rollback is a guarded run; a backup is recorded in its
 ``analysis/`` (the tables a plan touches), ``backfill/`` (a rolled-back backfill runs under
 the run's guard), ``postgres/`` and the app's face. The guard never imports it.
 """
+
+#: What ``--rollback`` without a run id means: the latest successful run still applied. Here,
+#: not in ``rollback``, so that the command's options can name it without importing the
+#: rollback (and its parts) on every run.
+LATEST = "last"

@@ -25,6 +25,7 @@ from safemigrate.guard.executor import GuardedExecutor
 from safemigrate.guard.run import GuardedRun
 from safemigrate.models import Run
 from safemigrate.postgres.tables import format_bytes
+from safemigrate.recovery import LATEST
 from safemigrate.recovery.reversal import (
     Key,
     Reversal,
@@ -34,9 +35,6 @@ from safemigrate.recovery.reversal import (
     usable_backup,
 )
 from safemigrate.recovery.tables import touched_tables
-
-#: What ``--rollback`` without a run id means: the latest successful run still applied.
-LATEST = "last"
 
 
 class RollbackExecutor(GuardedExecutor):

@@ -30,6 +30,21 @@ def test_relation_exists(probe_table: str) -> None:
         assert tables.relation_exists(cursor, "probe_missing") is False
 
 
+def test_tables_columns_reads_many_tables_at_once(probe_table: str) -> None:
+    execute('CREATE TABLE "Probe Odd" ("Mixed" int)')
+    try:
+        with connection.cursor() as cursor:
+            found = tables.tables_columns(cursor, [probe_table, "probe_missing", "Probe Odd"])
+    finally:
+        execute('DROP TABLE "Probe Odd"')
+
+    assert found == {
+        probe_table: {"id", "name", "qty"},
+        "probe_missing": set(),
+        "Probe Odd": {"Mixed"},
+    }
+
+
 def test_table_stats_counts_a_small_table_never_analysed(probe_table: str) -> None:
     with connection.cursor() as cursor:
         counted = tables.table_stats(cursor, probe_table)

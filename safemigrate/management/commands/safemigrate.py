@@ -41,13 +41,13 @@ from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
 from safemigrate.models import Run, Status
 from safemigrate.recovery.backup import BackupPlan, plan_backup, take_backup
 from safemigrate.recovery.tables import forward_tables
-from safemigrate.rehearsal.command import rehearse_command
 from safemigrate.review.gate import check_before_run
 
 Options = dict[str, Any]
 
 # The modes other than applying the plan import their parts when they run: a run that applies
-# a migration need not load --fix, --doctor, --rollback and --runbook (about 15 ms of imports).
+# a migration need not load --fix, --doctor, --rollback, --runbook and --rehearse (about 35 ms of
+# imports).
 
 
 class Command(migrate.Command):
@@ -136,6 +136,8 @@ class Command(migrate.Command):
 
     def _rehearse(self, connection: BaseDatabaseWrapper, options: Options) -> None:
         """Rehearse the plan on a scratch copy; the report goes out even when it failed."""
+        from safemigrate.rehearsal.command import rehearse_command
+
         out = getattr(self, "json_out", self.stdout)
         try:
             out.write(rehearse_command(connection, options), ending="")
