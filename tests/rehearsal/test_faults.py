@@ -35,6 +35,20 @@ def sessions_on(database: str) -> int:
         return int(cursor.fetchone()[0])
 
 
+def kill_during_the_slow_apply(values: dict[str, object]) -> str:
+    """Rehearse 0006 (a slow apply) in a process, SIGKILL it on its copy; return the copy."""
+    process = manage(
+        "safemigrate", "scenarioapp", "0006", "--rehearse", scenario="rehearsal", settings=values
+    )
+    try:
+        wait_for(lambda: len(copies()) == 1 and sleeping_on(copies()[0]), what="the slow apply")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    [orphan] = copies()
+    return orphan
+
+
 def test_a_killed_rehearsal_leaves_a_copy_the_doctor_and_the_next_rehearsal_drop(
     rehearsal, settings
 ):
@@ -42,16 +56,7 @@ def test_a_killed_rehearsal_leaves_a_copy_the_doctor_and_the_next_rehearsal_drop
     run_safemigrate("scenarioapp", "0005")
     seed()
     before = checksums(CUSTOMERS, ORDERS), applied()
-    process = manage(
-        "safemigrate", "scenarioapp", "0006", "--rehearse",
-        scenario="rehearsal", settings=settings.SAFEMIGRATE,
-    )  # fmt: skip
-    try:
-        wait_for(lambda: len(copies()) == 1 and sleeping_on(copies()[0]), what="the slow apply")
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    [orphan] = copies()
+    orphan = kill_during_the_slow_apply(settings.SAFEMIGRATE)
     # The phase's child dies with the rehearsal: nothing goes on working on the copy.
     wait_for(lambda: sessions_on(orphan) == 0, what="the phase to die with its parent")
 
@@ -67,16 +72,7 @@ def test_a_killed_rehearsal_leaves_a_copy_the_doctor_and_the_next_rehearsal_drop
 def test_the_next_rehearsal_drops_what_a_killed_one_left(rehearsal, settings):
     rehearsal(settings, {"REHEARSAL_TOP_QUERIES": 0})
     run_safemigrate("scenarioapp", "0005")
-    process = manage(
-        "safemigrate", "scenarioapp", "0006", "--rehearse",
-        scenario="rehearsal", settings=settings.SAFEMIGRATE,
-    )  # fmt: skip
-    try:
-        wait_for(lambda: len(copies()) == 1 and sleeping_on(copies()[0]), what="the slow apply")
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    [orphan] = copies()
+    orphan = kill_during_the_slow_apply(settings.SAFEMIGRATE)
 
     out = run_safemigrate("scenarioapp", "0005", rehearse=True).out
 
