@@ -68,18 +68,9 @@ def locked_table(cursor: Any, regclass: str, via_index: bool) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
-def table_columns(cursor: Any, name: str) -> set[str]:
-    """Return the column names of a table as the catalog has them (empty if it does not exist)."""
-    cursor.execute(
-        "SELECT attname FROM pg_attribute "
-        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
-        [quote_relation(name)],
-    )
-    return {str(row[0]) for row in cursor.fetchall()}
-
-
 def tables_columns(cursor: Any, names: list[str]) -> dict[str, set[str]]:
-    """Return each table's column names, as ``table_columns`` does, for many in one query."""
+    """Return each table's column names as the catalog has them (empty for a table that does
+    not exist), for many tables in one query."""
     cursor.execute(
         "SELECT n.i, a.attname FROM unnest(%s::text[]) WITH ORDINALITY AS n(name, i) "
         "JOIN pg_attribute a ON a.attrelid = to_regclass(n.name) "
