@@ -88,9 +88,11 @@ def rehearsed(
     with connection.cursor() as cursor:
         if not relation_exists(cursor, Review._meta.db_table):
             return {}
-    apps = {app_label for app_label, _ in fingerprints}
     found = {}
-    for review in Review.objects.using(connection.alias).filter(app_label__in=apps):
+    for review in Review.objects.using(connection.alias).filter(
+        app_label__in={app_label for app_label, _ in fingerprints},
+        name__in={name for _, name in fingerprints},
+    ):
         key = (review.app_label, review.name)
         measured = review.rehearsal or {}
         if (
