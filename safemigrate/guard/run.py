@@ -113,6 +113,7 @@ class GuardedRun:
         self.close()
 
     def close(self) -> None:
+        self.history.close()
         self.run_lock.__exit__()
         self.sidecar.close()
 

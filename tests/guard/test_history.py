@@ -1,13 +1,16 @@
-"""The history writer: linear in the number of migrations, tolerant of missing tables."""
+"""The history writer: batched, prompt for a long migration, tolerant of missing tables."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 
-from safemigrate.guard.history import History, MigrationLog, now
+from safemigrate.guard.history import FLUSH_DELAY_S, History, MigrationLog, now
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.models import Attempt, MigrationRun, Run, Status
 from tests.conftest import columns, run_safemigrate
@@ -23,38 +26,100 @@ def side_queries(sidecar: Sidecar) -> int:
     return sidecar.run(lambda: len(connections["default"].queries_log))
 
 
+def started(history: History, name: str) -> MigrationLog:
+    log = MigrationLog(
+        MigrationRun(app_label="app", name=name, direction="forwards", started_at=now()),
+        max_statements=10,
+    )
+    history.migration(log)
+    return log
+
+
 def apply_migrations(history: History, count: int) -> None:
     for number in range(count):
-        log = MigrationLog(
-            MigrationRun(
-                app_label="app", name=f"{number:04}", direction="forwards", started_at=now()
-            ),
-            max_statements=10,
-        )
-        history.migration(log)
+        log = started(history, f"{number:04}")
         log.finish(Status.SUCCEEDED)
         history.sync()
 
 
-@pytest.mark.parametrize("count", [10, 40])
-def test_each_migration_costs_a_constant_number_of_writes(count):
+def recorded(name: str) -> str | None:
+    """The status the database has for migration ``name``, read from outside the run."""
+    return MigrationRun.objects.filter(name=name).values_list("status", flat=True).first()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.fixture
+def sidecar() -> Iterator[Sidecar]:
     sidecar = Sidecar("default")
     sidecar.run(lambda: setattr(connections["default"], "force_debug_cursor", True))
-    try:
-        history = History(new_run(), sidecar, "default")
-        history.begin()
-        before = side_queries(sidecar)
-        apply_migrations(history, count)
-        history.end(Status.SUCCEEDED, 0)
-        writes = side_queries(sidecar) - before
-    finally:
-        sidecar.close()
-    # Per migration: a transaction (BEGIN, SET LOCAL, COMMIT) with its insert when it starts,
-    # one with its update and two bulk inserts when it ends. Rewriting earlier records at each
-    # sync would grow with the square of the count.
-    assert writes <= 10 * count + 10
+    yield sidecar
+    sidecar.close()
+
+
+@pytest.mark.parametrize("count", [10, 40])
+def test_a_run_of_quick_migrations_is_written_in_a_few_statements(sidecar, count):
+    history = History(new_run(), sidecar, "default")
+    history.begin()
+    before = side_queries(sidecar)
+    apply_migrations(history, count)
+    history.end(Status.SUCCEEDED, 0)
+    history.close()
+    writes = side_queries(sidecar) - before
+    # All together at the end: one transaction with the run's update and one insert each
+    # for the records, their attempts and their statements, whatever their number. A
+    # transaction per migration took 10 statements each.
+    assert writes <= 10
     assert MigrationRun.objects.filter(status=Status.SUCCEEDED).count() == count
     assert Run.objects.get().status == Status.SUCCEEDED
+
+
+def test_a_migration_that_takes_time_shows_as_running_meanwhile(sidecar):
+    history = History(new_run(), sidecar, "default")
+    history.begin()
+    log = started(history, "0001_slow")
+    assert wait_for(lambda: recorded("0001_slow") == Status.RUNNING, FLUSH_DELAY_S * 20)
+    log.finish(Status.FAILED, "boom")
+    history.sync()
+    assert wait_for(lambda: recorded("0001_slow") == Status.FAILED, FLUSH_DELAY_S * 20)
+    history.end(Status.FAILED, 1)
+    history.close()
+    assert MigrationRun.objects.get().error == "boom"
+
+
+def test_nothing_is_written_while_held_nor_after_the_run_closes(sidecar):
+    history = History(new_run(), sidecar, "default")
+    history.begin()
+    history.hold()  # as for a migration of safemigrate's own
+    log = started(history, "0001_ours")
+    log.finish(Status.SUCCEEDED)
+    history.sync()
+    time.sleep(FLUSH_DELAY_S * 3)
+    assert recorded("0001_ours") is None
+    history.deferred = False
+    history.sync()  # the migration is over: its write is due
+    history.close()  # the run is over (its sidecar closes next): nothing more is written
+    time.sleep(FLUSH_DELAY_S * 3)
+    assert recorded("0001_ours") is None
+
+
+def test_what_was_held_is_written_after(sidecar):
+    history = History(new_run(), sidecar, "default")
+    history.begin()
+    history.hold()
+    started(history, "0001_ours").finish(Status.SUCCEEDED)
+    history.deferred = False
+    history.sync()
+    assert wait_for(lambda: recorded("0001_ours") == Status.SUCCEEDED, FLUSH_DELAY_S * 20)
+    history.end(Status.SUCCEEDED, 0)
+    history.close()
 
 
 def test_without_a_sidecar_nothing_is_written():
