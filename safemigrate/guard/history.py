@@ -66,6 +66,23 @@ def now() -> datetime:
     return timezone.now()
 
 
+@dataclass(slots=True)
+class StatementRecord:
+    """One statement a migration ran, kept until written as a ``Statement`` row (by ``COPY``,
+    column by column: the attributes are the model's). Not a model instance: building one
+    for each of the hundreds of statements a history runs cost more than the recording."""
+
+    attempt: int
+    sql: str
+    offset_ms: int
+    duration_ms: float
+    outcome: str
+    lock_timeout_ms: int | None
+    statement_timeout_ms: int | None
+    position: int = 0
+    migration_id: int | None = None
+
+
 @dataclass
 class MigrationLog:
     """Everything recorded about one migration in a run."""
@@ -73,7 +90,7 @@ class MigrationLog:
     record: MigrationRun
     max_statements: int
     attempts: list[Attempt] = field(default_factory=list)
-    statements: list[Statement] = field(default_factory=list)
+    statements: list[StatementRecord] = field(default_factory=list)
     postconditions: list[Postcondition] = field(default_factory=list)
     finished: bool = False
     #: What the database has of this log: nothing, the started record, or all of it.
@@ -84,7 +101,7 @@ class MigrationLog:
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.clock) * 1000)
 
-    def add_statement(self, statement: Statement) -> None:
+    def add_statement(self, statement: StatementRecord) -> None:
         """Keep the statement, or count it when the history's cap is reached."""
         if len(self.statements) < self.max_statements:
             statement.position = len(self.statements) + self.record.statements_omitted
@@ -127,6 +144,8 @@ class History:
         self._attached_changed = False
         self._clock = time.monotonic()
         self._pending: Future[None] | None = None
+        #: The run's first write, until a migration has waited for it.
+        self._begun: Future[None] | None = None
         #: The timer that writes the changes made since the last write, when armed.
         self._flush_timer: threading.Timer | None = None
         #: Guards the timer, ``deferred`` and ``_pending`` against the timer's own thread.
@@ -139,10 +158,18 @@ class History:
         self._limited: Any = None
 
     def begin(self) -> None:
-        """Write the run's first record and mark runs that died without ending."""
-        self.sync(close_stale=True, wait=True)
+        """Write the run's first record and mark runs that died without ending.
+
+        Queued, not waited for: ``migrate`` reads its plan meanwhile. The first migration
+        waits for it (``migration()``), so that the run's id is known while any runs.
+        """
+        self.sync(close_stale=True)
+        self._begun = self._pending
 
     def migration(self, log: MigrationLog) -> None:
+        if self._begun is not None:
+            self._begun.result()
+            self._begun = None
         self.migrations.append(log)
         self.sync()
 
@@ -316,9 +343,10 @@ class History:
         self._write_migrations([log for log in self.migrations if log.written != "all"])
 
     def _copy(self, model: type[models.Model], records: list[Any]) -> None:
-        """Insert ``records`` with one ``COPY``: a migration's statements are most of the
-        history's rows, and ``bulk_create`` compiled each one on the side thread, taking the
-        interpreter from the migration (a tenth of a fresh database's run)."""
+        """Insert ``records`` (with ``model``'s attributes) with one ``COPY``: a migration's
+        statements are most of the history's rows, and ``bulk_create`` compiled each one on
+        the side thread, taking the interpreter from the migration (a tenth of a fresh
+        database's run)."""
         if not records:
             return
         connection = connections[self.alias]
@@ -363,13 +391,11 @@ class History:
             log.written = "started"
         done = [log for log in logs if finished[id(log)]]
         for log in done:
-            children: list[Attempt | Statement | Postcondition] = [
-                *log.attempts,
-                *log.statements,
-                *log.postconditions,
-            ]
+            children: list[Attempt | Postcondition] = [*log.attempts, *log.postconditions]
             for child in children:
                 child.migration = log.record
+            for statement in log.statements:
+                statement.migration_id = log.record.pk
         Attempt.objects.using(self.alias).bulk_create(
             [attempt for log in done for attempt in log.attempts]
         )

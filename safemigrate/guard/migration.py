@@ -19,11 +19,11 @@ from django.db import transaction
 from django.db.migrations import Migration
 
 from safemigrate.exceptions import BlockedByLongTransaction, PoolerUnsafe, RetriesExhausted
-from safemigrate.guard.history import MigrationLog, now
+from safemigrate.guard.history import MigrationLog, StatementRecord, now
 from safemigrate.guard.preflight import Preflight, terminate_idle
 from safemigrate.guard.scope import RunScope
 from safemigrate.guard.timeouts import Policy, migration_overrides
-from safemigrate.models import Attempt, Outcome, Statement, Status
+from safemigrate.models import Attempt, Outcome, Status
 from safemigrate.postgres.sessions import Session, current_settings, redact, set_settings
 from safemigrate.postgres.statements import StatementInfo, classify
 
@@ -197,9 +197,8 @@ class MigrationGuard:
         self, sql: str, offset_ms: int, started: float, outcome: Outcome, policy: Policy
     ) -> None:
         self.log.add_statement(
-            Statement(
+            StatementRecord(
                 attempt=self._attempt.number,
-                position=0,
                 sql=redact(sql),
                 offset_ms=offset_ms,
                 duration_ms=(time.perf_counter() - started) * 1000,
