@@ -3,8 +3,8 @@
 One attribute carries everything a migration may say about itself: its own limits
 (``lock_timeout``, ``lock_timeout_max``, ``statement_timeout``, ``retries``, read by the
 guard), the findings it accepts (``allow``, read by the analysis) and its deploy ``phase``
-(read by ``deploy/``). Its shape is checked here, once, for all of them. ``Phase`` lives here
-too: operations declare theirs with it, and every part may read it.
+(read by ``deploy/``). Its shape is checked here, once, for all of them. ``Phase`` and
+``Reach`` live here too: operations declare theirs with them, and every part may read them.
 
 May import: the app's ``exceptions`` only.
 """
@@ -41,6 +41,23 @@ class Phase(str, Enum):
     @property
     def label(self) -> str:
         return self.value.replace("_", "-")
+
+
+class Reach(str, Enum):
+    """How far an operation's SQL reaches, as an operation class declares it (``reach = ...``).
+
+    The check before a run judges a migration whose operations all reach only tables the
+    same plan creates from its operations alone, without collecting their SQL
+    (``analysis/newtables.py``): nothing on a table nobody uses yet can be refused. Django's
+    own operations are known without a declaration; an operation that declares nothing is
+    always judged by its SQL.
+    """
+
+    #: Its model's table (``model_name``), and the tables its model's fields, or the field
+    #: it carries, relate to: a foreign key it adds, copies or drops locks those too.
+    OWN_TABLE = "own_table"
+    #: Rows only: it reads or writes data and never changes the schema, as ``RunPython``.
+    ROWS = "rows"
 
 
 def migration_attribute(migration: Migration) -> tuple[Mapping[str, Any], str]:

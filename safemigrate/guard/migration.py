@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.migrations import Migration
 
 from safemigrate.exceptions import BlockedByLongTransaction, PoolerUnsafe, RetriesExhausted
-from safemigrate.guard.history import MigrationLog, StatementRecord, now
 from safemigrate.guard.preflight import Preflight, terminate_idle
+from safemigrate.guard.records import MigrationLog, StatementRecord, now
 from safemigrate.guard.scope import RunScope
 from safemigrate.guard.timeouts import Policy, migration_overrides
 from safemigrate.models import Attempt, Outcome, Status

@@ -19,10 +19,11 @@ from django.db.migrations.state import ProjectState
 
 import safemigrate
 from safemigrate.conf import conf
-from safemigrate.guard.history import History, MigrationLog, now
+from safemigrate.guard.history import History
 from safemigrate.guard.migration import MigrationGuard
 from safemigrate.guard.output import Reporter
 from safemigrate.guard.pooler import check_pooler
+from safemigrate.guard.records import MigrationLog, now
 from safemigrate.guard.runlock import RunLock
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.guard.timeouts import Backoff, PolicyResolver, run_overrides

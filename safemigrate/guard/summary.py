@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from safemigrate.guard.history import History, MigrationLog
+from safemigrate.guard.history import History
+from safemigrate.guard.records import MigrationLog
 from safemigrate.models import Backup
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
 
-from safemigrate.guard.history import MigrationLog
+from safemigrate.guard.records import MigrationLog
 from safemigrate.models import Direction, Outcome, Status
 
 

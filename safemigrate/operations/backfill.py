@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from safemigrate.backfill import control
 from safemigrate.backfill.batches import Target
 from safemigrate.backfill.operation import BackfillOperation
+from safemigrate.declarations import Reach
 from safemigrate.exceptions import BackfillInTransaction, ConfigurationError
 from safemigrate.models import Direction
 from safemigrate.operations.base import Editor, State
@@ -27,6 +28,8 @@ BatchCode = Callable[[Apps, QuerySet[Any]], "int | None"]
 
 class BaseBackfill(BackfillOperation):
     """What both backfill forms share: no schema change, batches outside any transaction."""
+
+    reach = Reach.ROWS
 
     def __init__(self, model_name: str, *, key: str = "pk") -> None:
         if not isinstance(model_name, str) or not model_name:

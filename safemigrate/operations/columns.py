@@ -17,6 +17,7 @@ from django.db.migrations.operations import AddField, AlterField
 from django.db.models import NOT_PROVIDED, Field
 
 from safemigrate.conf import conf
+from safemigrate.declarations import Reach
 from safemigrate.operations.base import (
     Editor,
     NonAtomicOperation,
@@ -155,6 +156,7 @@ class AddFieldSafely(NonAtomicOperation, AddField):
     3. its foreign key added ``NOT VALID``, then validated without blocking writes.
     """
 
+    reach = Reach.OWN_TABLE
     docs_page = "columns"
 
     def database_forwards(
@@ -283,6 +285,7 @@ class SetNotNull(NonAtomicOperation, AlterField):
     >= 12 skips the scan thanks to the check) and drops the check. Backwards drops NOT NULL.
     """
 
+    reach = Reach.OWN_TABLE
     docs_page = "not-null"
 
     def __init__(self, model_name: str, name: str, field: Field[Any, Any] | None = None) -> None:

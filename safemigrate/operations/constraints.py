@@ -18,6 +18,7 @@ from django.db.migrations.operations import AddConstraint
 from django.db.models import UniqueConstraint
 from django.db.models.constraints import BaseConstraint
 
+from safemigrate.declarations import Reach
 from safemigrate.operations.base import (
     Editor,
     NonAtomicOperation,
@@ -124,6 +125,7 @@ class AddUniqueConstraintConcurrently(NonAtomicOperation, AddConstraint):
     in Django's schema, and stays one here.
     """
 
+    reach = Reach.OWN_TABLE
     # Declared here too: django-stubs for Django 5.2 leave them out of AddConstraint.
     model_name: str
     constraint: BaseConstraint
@@ -206,6 +208,7 @@ class AddConstraintNotValid(SafeOperation, postgres_operations.AddConstraintNotV
     skips a constraint that already exists.
     """
 
+    reach = Reach.OWN_TABLE
     # Declared here too: django-stubs for Django 5.2 leave them out of AddConstraint.
     model_name: str
     constraint: BaseConstraint
@@ -235,4 +238,5 @@ class ValidateConstraint(SafeOperation, postgres_operations.ValidateConstraint):
     is what the previous state's NOT VALID constraint would become anyway.
     """
 
+    reach = Reach.OWN_TABLE
     docs_page = "constraints"

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.db.migrations.operations import AlterField
 
+from safemigrate.declarations import Reach
 from safemigrate.operations.base import Editor, SafeOperation, State, alter_table
 from safemigrate.postgres.tables import quote_identifier
 
@@ -17,6 +18,7 @@ class AlterDbDefault(SafeOperation, AlterField):
     values. A change of the Python ``default`` alone needs no SQL at all.
     """
 
+    reach = Reach.OWN_TABLE
     docs_page = "columns"
 
     def database_forwards(

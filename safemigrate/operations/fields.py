@@ -13,7 +13,7 @@ from typing import Any
 from django.db.migrations.operations import RemoveField
 from django.db.models import Field
 
-from safemigrate.declarations import Phase
+from safemigrate.declarations import Phase, Reach
 from safemigrate.operations.base import Editor, SafeOperation, State, alter_table, probe
 from safemigrate.operations.constraints import set_not_null
 from safemigrate.postgres import catalog
@@ -27,6 +27,7 @@ class RemoveFieldFromState(SafeOperation, RemoveField):
     Backwards puts the field back and restores NOT NULL with a validated check.
     """
 
+    reach = Reach.OWN_TABLE
     docs_page = "fields"
 
     def database_forwards(
@@ -66,6 +67,7 @@ class RemoveFieldFromDatabase(SafeOperation):
     (nullable and empty: the dropped data cannot come back).
     """
 
+    reach = Reach.OWN_TABLE
     #: Old code still uses the column this drops: it runs only once the old code is gone.
     deploy_phase = Phase.POST_DEPLOY
     docs_page = "fields"

@@ -14,6 +14,7 @@ from django.contrib.postgres import operations as postgres_operations
 from django.db.backends.ddl_references import Statement
 from django.db.models import Index
 
+from safemigrate.declarations import Reach
 from safemigrate.operations import progress
 from safemigrate.operations.base import (
     Editor,
@@ -75,6 +76,7 @@ def _create_index(index: Index, model: Any, schema_editor: Editor) -> Statement:
 class AddIndexConcurrently(NonAtomicOperation, postgres_operations.AddIndexConcurrently):
     """Create an index with ``CREATE INDEX CONCURRENTLY``, resuming a failed earlier attempt."""
 
+    reach = Reach.OWN_TABLE
     docs_page = "indexes"
 
     def database_forwards(
@@ -99,6 +101,7 @@ class RemoveIndexConcurrently(NonAtomicOperation, postgres_operations.RemoveInde
     a long query to finish, every read and write of the table queues behind it.
     """
 
+    reach = Reach.OWN_TABLE
     docs_page = "indexes"
 
     def database_forwards(

@@ -22,7 +22,7 @@ from typing import Any
 from django.db.migrations.operations import RenameField
 from django.db.models import Field
 
-from safemigrate.declarations import Phase
+from safemigrate.declarations import Phase, Reach
 from safemigrate.models import Direction
 from safemigrate.operations.base import Editor, State, execute, name_fragment
 from safemigrate.operations.copies import opclasses_for, refuse_unsupported
@@ -104,6 +104,8 @@ class RenameFieldSafely(_RenameTransition, RenameField):
     ``FinishRenameField`` and the same arguments, plus the old field.
     """
 
+    reach = Reach.OWN_TABLE
+
     def __init__(
         self,
         model_name: str,
@@ -171,6 +173,7 @@ class FinishRenameField(_RenameTransition):
     from the new one, with its indexes, constraints and default, and the trigger between.
     """
 
+    reach = Reach.OWN_TABLE
     #: Old code still reads and writes the column this drops.
     deploy_phase = Phase.POST_DEPLOY
 

@@ -22,7 +22,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from safemigrate.conf import conf
 from safemigrate.exceptions import BackupFailed, ConfigurationError
-from safemigrate.guard.history import now
+from safemigrate.guard.records import now
 from safemigrate.guard.run import GuardedRun
 from safemigrate.models import Backup, BackupScope, Status
 from safemigrate.postgres.dump import (

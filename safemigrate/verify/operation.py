@@ -17,6 +17,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from safemigrate.declarations import Reach
 from safemigrate.exceptions import ConfigurationError, PostconditionFailed
 from safemigrate.verify.record import record
 from safemigrate.verify.results import CheckResult
@@ -27,6 +28,7 @@ DOCS = "See docs/postconditions.md."
 class PostconditionOperation(Operation):
     """A migration operation that checks the data, and changes nothing."""
 
+    reach = Reach.ROWS
     reversible = True
     #: A squashed history starts from an empty database, where a check of old data says nothing.
     elidable = True

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 
-from safemigrate.guard.history import FLUSH_DELAY_S, History, MigrationLog, now
+from safemigrate.guard.history import FLUSH_DELAY_S, History
+from safemigrate.guard.records import MigrationLog, now
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.models import Attempt, MigrationRun, Run, Status
 from tests.conftest import columns, run_safemigrate
