@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from pglast import ast
 
 from safemigrate.postgres.locks import LockMode
-from safemigrate.postgres.statements import classify
+from safemigrate.postgres.statements import RelationLock, classify, parse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -177,3 +178,156 @@ def test_a_dot_inside_a_name_is_part_of_it_and_a_schema_is_explicit():
         finally:
             cursor.execute('DROP SCHEMA "Sales" CASCADE')
             cursor.execute('DROP TABLE "sales.order"')
+
+
+M = LockMode
+# (sql, kind, locks as (name, mode, via_index), concurrently, creates): the odd shapes real
+# migrations have, read without a database.
+ODD_CASES = [
+    (
+        'ALTER TABLE "sales"."order" ADD COLUMN "note" text NULL',
+        "AlterTableStmt",
+        [('"sales"."order"', M.ACCESS_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    (
+        'ALTER TABLE "Odd Table; drop" ADD COLUMN "a" int',
+        "AlterTableStmt",
+        [("Odd Table; drop", M.ACCESS_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    (
+        'UPDATE "t" SET "a" = %s WHERE "b" = %s',
+        "UpdateStmt",
+        [("t", M.ROW_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    ('UPDATE "t" SET "a" = \'x%%\'', "UpdateStmt", [("t", M.ROW_EXCLUSIVE, False)], False, ()),
+    (
+        'REINDEX INDEX CONCURRENTLY "s"."i"',
+        "ReindexStmt",
+        [('"s"."i"', M.SHARE_UPDATE_EXCLUSIVE, True)],
+        True,
+        (),
+    ),
+    ("REINDEX TABLE t", "ReindexStmt", [("t", M.SHARE, False)], False, ()),
+    (
+        'ALTER TABLE "p" DETACH PARTITION "p_2020" CONCURRENTLY',
+        "AlterTableStmt",
+        [("p", M.SHARE_UPDATE_EXCLUSIVE, False)],
+        True,
+        (),
+    ),
+    (
+        'ALTER TABLE "c" ADD COLUMN "p_id" bigint NULL REFERENCES "s"."p" ("id")',
+        "AlterTableStmt",
+        [("c", M.ACCESS_EXCLUSIVE, False), ('"s"."p"', M.SHARE_ROW_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    (
+        'ALTER TABLE "c" ADD CONSTRAINT "fk" FOREIGN KEY ("p_id") REFERENCES "p" ("id") '
+        "DEFERRABLE INITIALLY DEFERRED",
+        "AlterTableStmt",
+        [("c", M.SHARE_ROW_EXCLUSIVE, False), ("p", M.SHARE_ROW_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    (
+        'ALTER TABLE "c" VALIDATE CONSTRAINT "fk", ENABLE TRIGGER ALL',
+        "AlterTableStmt",
+        [("c", M.SHARE_ROW_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    (
+        'ALTER INDEX "s"."i" SET (fillfactor = 70)',
+        "AlterTableStmt",
+        [('"s"."i"', M.ACCESS_EXCLUSIVE, True)],
+        False,
+        (),
+    ),
+    (
+        'ALTER INDEX "s"."i" RENAME TO "j"',
+        "RenameStmt",
+        [('"s"."i"', M.SHARE_UPDATE_EXCLUSIVE, True)],
+        False,
+        (),
+    ),
+    (
+        'DROP INDEX CONCURRENTLY "s"."i"',
+        "DropStmt",
+        [('"s"."i"', M.SHARE_UPDATE_EXCLUSIVE, True)],
+        True,
+        (),
+    ),
+    (
+        'DROP TABLE "a", "s"."b"',
+        "DropStmt",
+        [("a", M.ACCESS_EXCLUSIVE, False), ('"s"."b"', M.ACCESS_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    ("DROP FUNCTION f()", "DropStmt", [], False, ()),
+    (
+        'COMMENT ON COLUMN "s"."t"."c" IS \'x\'',
+        "CommentStmt",
+        [('"s"."t"', M.SHARE_UPDATE_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    ('LOCK TABLE "t" IN SHARE MODE', "LockStmt", [("t", M.SHARE, False)], False, ()),
+    ('VACUUM FULL "t"', "VacuumStmt", [("t", M.ACCESS_EXCLUSIVE, False)], False, ()),
+    ('VACUUM (ANALYZE) "t"', "VacuumStmt", [("t", M.SHARE_UPDATE_EXCLUSIVE, False)], False, ()),
+    (
+        'TRUNCATE "a", "s"."b"',
+        "TruncateStmt",
+        [("a", M.ACCESS_EXCLUSIVE, False), ('"s"."b"', M.ACCESS_EXCLUSIVE, False)],
+        False,
+        (),
+    ),
+    ('CLUSTER "t"', "ClusterStmt", [("t", M.ACCESS_EXCLUSIVE, False)], False, ()),
+    ('CREATE TABLE "s"."x" AS SELECT 1', "CreateTableAsStmt", [], False, ('"s"."x"',)),
+    ('CREATE SEQUENCE "s"."q"', "CreateSeqStmt", [], False, ()),
+]
+
+
+@pytest.mark.parametrize(("sql", "kind", "locks", "concurrently", "creates"), ODD_CASES)
+def test_odd_statements_are_read_as_postgres_locks_them(sql, kind, locks, concurrently, creates):
+    [info] = classify(sql)
+    assert (info.kind, info.concurrently, info.creates) == (kind, concurrently, creates)
+    assert [(lock.name, lock.mode, lock.via_index) for lock in info.locks] == locks
+    assert info.parsed
+    assert info.sql == sql
+
+
+def test_several_statements_in_one_string_are_split_on_their_own_text():
+    sql = (
+        'UPDATE "café" SET "名前" = \'ü; ß\';\n'
+        'CREATE INDEX CONCURRENTLY "i" ON "café" ("名前");\n'
+        'ALTER TABLE "café" ADD COLUMN "a" int'
+    )
+    update, index, alter = classify(sql)
+    assert update.sql == 'UPDATE "café" SET "名前" = \'ü; ß\''
+    assert update.locks == (RelationLock("café", M.ROW_EXCLUSIVE),)
+    assert index.sql == 'CREATE INDEX CONCURRENTLY "i" ON "café" ("名前")'
+    assert index.concurrently
+    assert alter.sql == 'ALTER TABLE "café" ADD COLUMN "a" int'
+    assert alter.strongest == M.ACCESS_EXCLUSIVE
+
+
+def test_unparseable_sql_keeps_the_parser_message():
+    [info] = classify("ALTER TABLE WHAT")
+    assert (info.kind, info.parsed, info.locks) == ("Unparseable", False, ())
+    assert "syntax error" in info.notes[0]
+    assert parse("ALTER TABLE WHAT") == ((info, None),)
+
+
+def test_the_analysis_reads_the_guards_classification_with_the_tree():
+    sql = 'ALTER TABLE "c" ADD COLUMN "p_id" bigint REFERENCES "p" ("id"); DROP INDEX "s"."i"'
+    parsed = parse(sql)
+    assert tuple(info for info, _ in parsed) == classify(sql)
+    assert [type(node) for _, node in parsed] == [ast.AlterTableStmt, ast.DropStmt]
