@@ -17,7 +17,8 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 from safemigrate.analysis.expressions import is_volatile, not_null_columns
 from safemigrate.analysis.swaps import swapped
 from safemigrate.postgres.locks import LockMode
-from safemigrate.postgres.statements import StatementInfo, parse, relation_from_names, relation_name
+from safemigrate.postgres.statements import StatementInfo, parse
+from safemigrate.postgres.tree_names import relation_from_names, relation_name
 from safemigrate.postgres.types import is_safe_type_change, type_name, type_sql
 
 _AT = AlterTableType

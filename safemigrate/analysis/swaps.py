@@ -14,7 +14,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
-from safemigrate.postgres.statements import relation_name
+from safemigrate.postgres.tree_names import relation_name
 
 #: A fact that a swap makes harmless: (kind, table, detail).
 Key = tuple[str, str, str]

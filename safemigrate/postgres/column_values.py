@@ -15,7 +15,8 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, NullTestType
 
-from safemigrate.postgres.statements import parse, relation_name
+from safemigrate.postgres.statements import parse
+from safemigrate.postgres.tree_names import relation_name
 
 Column = tuple[str, str]
 

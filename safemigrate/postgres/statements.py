@@ -7,8 +7,8 @@ per-command pages (``ALTER TABLE``, ``CREATE INDEX``, ``DROP INDEX``, ...).
 
 ``classify()`` reads libpg_query's JSON tree, because the guard calls it for every statement a
 migration runs and building ``pglast.ast`` objects costs about ten times more. ``parse()`` adds
-the ``pglast.ast`` tree for the analysis, which ``relation_name`` and ``relation_from_names``
-read; the lock rules exist once, on the JSON.
+the ``pglast.ast`` tree for the analysis (``postgres.tree_names`` names its relations); the
+lock rules exist once, on the JSON.
 """
 
 from __future__ import annotations
@@ -130,24 +130,6 @@ _DML_KINDS = {
 # Django's backends use %s placeholders; pglast needs plain SQL. A literal is enough to
 # learn the statement's shape (the value never matters for locking).
 _PLACEHOLDER = re.compile(r"%s")
-
-
-def relation_name(rangevar: ast.RangeVar | None) -> str:
-    """Return the relation an AST node names, as Django's ``db_table`` would write it:
-    ``table`` as written, or ``"schema"."table"`` (``postgres.tables.qualified_name``).
-
-    For the analysis, which reads ``pglast.ast`` trees from ``parse()``; the guard's own
-    reading below works on JSON dicts and uses ``_relation``.
-    """
-    if rangevar is None:
-        return ""
-    return qualified_name(str(rangevar.relname), str(rangevar.schemaname or ""))
-
-
-def relation_from_names(names: tuple[Any, ...]) -> str:
-    """Name a relation given as AST identifiers (``DROP INDEX s.i``), as above."""
-    *schema, name = (str(part.sval) for part in names)
-    return qualified_name(name, schema[-1] if schema else "")
 
 
 # The guard's reading. libpg_query's JSON is a tree of plain dicts: a node in a ``Node *``
