@@ -3,7 +3,8 @@
 ``run`` holds what one run shares (run lock, side connection, pooler check, history), as
 ``scope`` describes it to the rest; ``executor`` is Django's executor with each migration
 handed to the guard; ``migration`` guards one migration (timeouts, blocker watch, retries)
-with the policies of ``timeouts``, whose lock timeouts grow with the retries; ``preflight``
+with the policies of ``timeouts``, whose lock timeouts grow with the retries, set for the
+session once per run by ``session``; ``preflight``
 waits outside the lock queue for long transactions, and ``storm`` tells them from a lock
 storm, where waiting is pointless; ``history`` writes the run ledger through ``sidecar``;
 ``output`` and ``summary`` tell the operator, and ``undo`` names the commands that roll a

@@ -1,5 +1,8 @@
 """Django's migration executor, with each migration run under safemigrate's guard.
 
+The guard's timeouts are set for the session once per run; ``migrate()`` puts the session's
+own values back when the plan is done, or has failed.
+
 Each attempt closes what Django's schema editor leaves open when its deferred SQL fails (a
 lock timeout on a new table's foreign key): the guard's retry must start from a clean slate.
 """
@@ -67,6 +70,25 @@ class GuardedExecutor(MigrationExecutor):
         if self.policy is None or clean_start:
             return plan
         return self.policy.plan(plan, list(targets), self.loader.graph)
+
+    def migrate(
+        self,
+        targets: Sequence[tuple[str, str | None]] | None,
+        plan: Sequence[tuple[Migration, bool]] | None = None,
+        state: ProjectState | None = None,
+        fake: bool = False,
+        fake_initial: bool = False,
+    ) -> ProjectState:
+        """``migrate()``, then the session's own timeouts back, whether the plan failed or not:
+        ``migrate``'s ``post_migrate`` handlers, and anything after, run under those."""
+        session = self.guarded_run.session
+        try:
+            result: ProjectState = super().migrate(targets, plan, state, fake, fake_initial)
+        except BaseException:
+            session.restore(failed=True)
+            raise
+        session.restore()
+        return result
 
     def apply_migration(
         self,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -22,9 +22,10 @@ from safemigrate.exceptions import BlockedByLongTransaction, PoolerUnsafe, Retri
 from safemigrate.guard.preflight import Preflight, terminate_idle
 from safemigrate.guard.records import MigrationLog, StatementRecord, now
 from safemigrate.guard.scope import RunScope
+from safemigrate.guard.session import may_change_settings, timeout_settings
 from safemigrate.guard.timeouts import Policy, migration_overrides
 from safemigrate.models import Attempt, Outcome, Status
-from safemigrate.postgres.sessions import Session, current_settings, redact, set_settings
+from safemigrate.postgres.sessions import Session, redact, set_settings
 from safemigrate.postgres.statements import StatementInfo, classify
 
 T = TypeVar("T")
@@ -83,41 +84,32 @@ class MigrationGuard:
                 return self._retrying(lambda: self._atomic_attempt(body), whole_migration=True)
             if self.run.pooled:
                 raise PoolerUnsafe(self._pooler_message())
-            with self._session_timeouts():
-                result = body()
-        self._close_attempt(Outcome.OK)
-        return result
-
-    def _atomic_attempt(self, body: Callable[[], T]) -> T:
-        with transaction.atomic(using=self.connection.alias):
-            self._in_effect = self._for_attempt(self.policy)
-            self._attempt.lock_timeout_ms = self._in_effect.lock_timeout_ms
-            with self.connection.cursor() as cursor:
-                self._set_timeouts(cursor.cursor, self._in_effect, local=True)
+            self._in_effect = self.policy
+            self.run.session.hold(self.policy)
             result = body()
         self._close_attempt(Outcome.OK)
         return result
 
-    @contextmanager
-    def _session_timeouts(self) -> Iterator[None]:
-        """Set the migration's limits for the session and put the old ones back after."""
-        with self.connection.cursor() as cursor:
-            saved = current_settings(cursor.cursor, ["lock_timeout", "statement_timeout"])
-            self._in_effect = self.policy
-            self._set_timeouts(cursor.cursor, self.policy, local=False)
-        try:
-            yield
-        except BaseException:
-            # Asked only after a failure (a round trip): the failure may have been the
-            # connection's, and a second error here would hide the first.
-            if self.connection.is_usable():
-                self._restore(saved)
-            raise
-        self._restore(saved)
+    def _atomic_attempt(self, body: Callable[[], T]) -> T:
+        self._in_effect = self._for_attempt(self.policy)
+        self._attempt.lock_timeout_ms = self._in_effect.lock_timeout_ms
+        if self.run.pooled:
+            result = self._in_own_transaction(body)
+        else:
+            # The session's timeouts cover the schema editor's transaction: no SET LOCAL in a
+            # transaction of our own, hence no savepoint for the editor's atomic block in it.
+            self.run.session.hold(self._in_effect)
+            result = body()
+        self._close_attempt(Outcome.OK)
+        return result
 
-    def _restore(self, saved: dict[str, str]) -> None:
-        with self.connection.cursor() as cursor:
-            set_settings(cursor.cursor, saved, local=False)
+    def _in_own_transaction(self, body: Callable[[], T]) -> T:
+        """Run ``body`` in a transaction that sets the attempt's timeouts with ``SET LOCAL``,
+        which a transaction-mode pooler keeps, unlike session settings."""
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                self._set_timeouts(cursor.cursor, self._in_effect, local=True)
+            return body()
 
     def _for_attempt(self, policy: Policy) -> Policy:
         """Return ``policy`` with this attempt's lock timeout: longer with each retry."""
@@ -126,11 +118,7 @@ class MigrationGuard:
 
     @staticmethod
     def _set_timeouts(raw_cursor: Any, policy: Policy, *, local: bool) -> None:
-        values = {
-            "lock_timeout": str(policy.lock_timeout_ms),
-            "statement_timeout": str(policy.statement_timeout_ms),
-        }
-        set_settings(raw_cursor, values, local=local)
+        set_settings(raw_cursor, timeout_settings(policy), local=local)
 
     # -- every statement -----------------------------------------------------------------
 
@@ -144,6 +132,8 @@ class MigrationGuard:
     ) -> Any:
         """The ``execute_wrapper``: apply this statement's limits, watch it, record it."""
         infos = classify(sql)
+        if may_change_settings(sql, infos):
+            self.run.session.forget()
         policy = self.run.resolver.for_statement(self.overrides, infos)
         run_once = functools.partial(
             self._execute_once, execute, sql, params, many, context, infos, policy

@@ -25,6 +25,7 @@ from safemigrate.guard.output import Reporter
 from safemigrate.guard.pooler import check_pooler
 from safemigrate.guard.records import MigrationLog, now
 from safemigrate.guard.runlock import RunLock
+from safemigrate.guard.session import SessionTimeouts
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.guard.timeouts import Backoff, PolicyResolver, run_overrides
 from safemigrate.guard.undo import committed_statements, half_applied, rollback_commands
@@ -80,6 +81,7 @@ class GuardedRun:
         self.pid = 0
         self.own_pids: list[int] = []
         self.pooled = False
+        self.session = SessionTimeouts(connection)
         self.history = History(
             _new_run(connection.alias, options),
             self.sidecar if conf.history else None,

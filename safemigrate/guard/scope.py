@@ -7,6 +7,7 @@ from typing import Protocol
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from safemigrate.guard.output import Reporter
+from safemigrate.guard.session import SessionTimeouts
 from safemigrate.guard.sidecar import Sidecar
 from safemigrate.guard.timeouts import Backoff, Overrides, PolicyResolver
 
@@ -29,3 +30,5 @@ class RunScope(Protocol):
     pid: int
     own_pids: list[int]
     pooled: bool
+    #: The timeouts the migration connection's session holds (never set behind a pooler).
+    session: SessionTimeouts
