@@ -92,6 +92,8 @@ class GuardedRun:
         try:
             # The side connection opens on its thread meanwhile: one connection's wait less.
             sidecar_pid_asked = self.sidecar.submit(backend_pid)
+            # Asked of git there too, before the run's first write: a process of its own.
+            self.sidecar.submit(self._note_git_revision)
             self.run_lock.__enter__()
             self.connection.ensure_connection()
             with self.connection.cursor() as cursor:
@@ -111,6 +113,9 @@ class GuardedRun:
             self.close()
             raise
         return self
+
+    def _note_git_revision(self, _cursor: Any) -> None:
+        self.history.run.git_revision = git_revision()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
@@ -210,7 +215,6 @@ def _new_run(alias: str, options: Mapping[str, Any]) -> Run:
         hostname=socket.gethostname(),
         django_version=django.get_version(),
         safemigrate_version=safemigrate.__version__,
-        git_revision=git_revision(),
     )
 
 

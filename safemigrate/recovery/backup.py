@@ -41,7 +41,7 @@ from safemigrate.postgres.tables import (
     qualified_tables,
     referenced_from_outside,
 )
-from safemigrate.recovery import files
+from safemigrate.recovery import backup_wanted, files
 from safemigrate.recovery.files import BackupFile
 
 PG_DUMP_SETTING = "SAFEMIGRATE['PG_DUMP']"
@@ -62,13 +62,6 @@ class BackupPlan:
     note: str = ""
 
 
-def wanted(options: Mapping[str, Any]) -> bool:
-    """Whether this run takes a backup: ``--backup``, or ``BACKUP`` unless ``--no-backup``."""
-    if options.get("no_backup"):
-        return False
-    return bool(options.get("backup")) or conf.backup
-
-
 def plan_backup(
     connection: BaseDatabaseWrapper,
     options: Mapping[str, Any],
@@ -79,7 +72,7 @@ def plan_backup(
     ``tables`` is asked only for a table backup. Raise ``ConfigurationError`` for a missing
     folder setting and ``BackupFailed`` when no usable pg_dump is found.
     """
-    if not wanted(options) or options.get("fake"):
+    if not backup_wanted(options):
         return None
     folder = conf.backup_dir
     if folder is None:

@@ -168,3 +168,9 @@ def test_a_run_that_upgrades_safemigrate_is_recorded_once_its_columns_exist():
         if app_label == "safemigrate" and name > "0003_backfill_state"
     )
     assert list(run.migrations.values_list("name", flat=True)) == newer
+
+
+def test_a_run_records_the_revision_deployed(monkeypatch):
+    monkeypatch.setenv("SAFEMIGRATE_GIT_REVISION", "0123abcd")
+    run_safemigrate("safemigrate", verbosity=0)
+    assert Run.objects.latest("started_at").git_revision == "0123abcd"

@@ -11,7 +11,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import migrate
@@ -35,19 +35,21 @@ from safemigrate.exceptions import (
 from safemigrate.guard.executor import GuardedExecutor
 from safemigrate.guard.output import Reporter
 from safemigrate.guard.run import GuardedRun, active_run
-from safemigrate.guard.summary import summary
 from safemigrate.management import options as safemigrate_options
 from safemigrate.management.options import READ_ONLY_OPTIONS, chosen_format
 from safemigrate.models import Run, Status
-from safemigrate.recovery.backup import BackupPlan, plan_backup, take_backup
+from safemigrate.recovery import backup_wanted
 from safemigrate.recovery.tables import forward_tables
 from safemigrate.review.gate import check_before_run
+
+if TYPE_CHECKING:
+    from safemigrate.recovery.backup import BackupPlan
 
 Options = dict[str, Any]
 
 # The modes other than applying the plan import their parts when they run: a run that applies
 # a migration need not load --fix, --doctor, --rollback, --runbook and --rehearse (about 35 ms of
-# imports).
+# imports), nor a backup's or the --json summary's unless it takes or prints one.
 
 
 class Command(migrate.Command):
@@ -155,7 +157,7 @@ class Command(migrate.Command):
                 f"safemigrate: outside the maintenance windows: {checked.outside_window}"
             )
         policy = deploy_policy(options, self.reporter.notice)
-        backup = plan_backup(
+        backup = self._plan_backup(
             connection, options, lambda: forward_tables(connection, options, checked.report)
         )
         self._guarded(
@@ -180,7 +182,7 @@ class Command(migrate.Command):
         if nothing:
             self.stdout.write(nothing)
             return
-        backup = plan_backup(connection, options, rollback.tables)
+        backup = self._plan_backup(connection, options, rollback.tables)
         self._guarded(
             connection,
             options,
@@ -188,6 +190,17 @@ class Command(migrate.Command):
             lambda run: rollback.execute(run, self.migration_progress_callback),
             rollback_of=rollback.target,
         )
+
+    @staticmethod
+    def _plan_backup(
+        connection: BaseDatabaseWrapper, options: Options, tables: Callable[[], list[str]]
+    ) -> BackupPlan | None:
+        """The run's backup, if it takes one; only then are the backup's parts imported."""
+        if not backup_wanted(options):
+            return None
+        from safemigrate.recovery.backup import plan_backup
+
+        return plan_backup(connection, options, tables)
 
     def _guarded(
         self,
@@ -221,6 +234,8 @@ class Command(migrate.Command):
             token = active_run.set(run)
             try:
                 if backup is not None:
+                    from safemigrate.recovery.backup import take_backup
+
                     take_backup(run, backup)
                 body(run)
             except BaseException as error:
@@ -238,6 +253,8 @@ class Command(migrate.Command):
         if run.history.warning:
             self.stderr.write(f"safemigrate: {run.history.warning}")
         if getattr(self, "json_out", None) is not None:
+            from safemigrate.guard.summary import summary
+
             self.json_out.write(json.dumps(summary(run.history), indent=2, default=str))
 
     def migration_progress_callback(
