@@ -22,6 +22,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 from safemigrate.analysis.introspection import PlanCatalog
+from safemigrate.analysis.scope import advanced, scoped_state
 
 Step = tuple[int, Operation, ProjectState, ProjectState]
 
@@ -54,8 +55,15 @@ def collect(
     """Return each operation of ``migration`` with its SQL, and the state after it.
 
     ``state`` is the project state before the migration; it is not modified. Nothing here
-    raises for one operation's sake: a failure is kept on the operation it belongs to.
+    raises for one operation's sake: a failure is kept on the operation it belongs to. From
+    the part of the state the migration needs when that is enough (``scope``): an operation
+    that fails there is collected again from the whole state.
     """
+    scoped = scoped_state(migration, state)
+    if scoped is not None:
+        collected, _ = collect(connection, migration, scoped, backwards=backwards, catalog=catalog)
+        if not any(item.error for item in collected):
+            return collected, advanced(migration, state)
     _render(migration, state)
     steps, failed = _forward_steps(migration, state)
     after = steps[-1][3] if steps else state
