@@ -13,8 +13,9 @@ writes to.
 Changes are written at most ``FLUSH_DELAY_S`` after they happen, together: a run of quick
 migrations writes its history in a few transactions, not in one per migration, whose round
 trips and ORM work on the side thread took the interpreter from the migrations (a tenth of
-a fresh database's run). A migration that takes longer shows as running meanwhile, and the
-run's first and last writes, and the backup's, are waited for.
+a fresh database's run). A migration that takes longer shows as running meanwhile. The
+run's last write, a backup's record and the record of a non-atomic migration before it
+runs are waited for: those must be there if the process dies.
 """
 
 from __future__ import annotations
@@ -102,11 +103,17 @@ class History:
         self._begun = self._pending
 
     def migration(self, log: MigrationLog) -> None:
+        """Keep the log of a migration about to run; write it now if it is not atomic.
+
+        A non-atomic migration commits as it goes: killed half-way, it leaves work that only
+        its record tells of (``--doctor`` reads it), so its record is written before it runs.
+        An atomic one leaves nothing behind if it dies: its record may wait for the batch.
+        """
         if self._begun is not None:
             self._begun.result()
             self._begun = None
         self.migrations.append(log)
-        self.sync()
+        self.sync(wait=not log.record.atomic)
 
     def attach(self, record: models.Model) -> None:
         """Keep a record with a ``run`` foreign key; it is saved now and after each ``changed``.

@@ -27,9 +27,11 @@ def side_queries(sidecar: Sidecar) -> int:
     return sidecar.run(lambda: len(connections["default"].queries_log))
 
 
-def started(history: History, name: str) -> MigrationLog:
+def started(history: History, name: str, *, atomic: bool = True) -> MigrationLog:
     log = MigrationLog(
-        MigrationRun(app_label="app", name=name, direction="forwards", started_at=now()),
+        MigrationRun(
+            app_label="app", name=name, direction="forwards", atomic=atomic, started_at=now()
+        ),
         max_statements=10,
     )
     history.migration(log)
@@ -93,6 +95,17 @@ def test_a_migration_that_takes_time_shows_as_running_meanwhile(sidecar):
     history.end(Status.FAILED, 1)
     history.close()
     assert MigrationRun.objects.get().error == "boom"
+
+
+def test_a_non_atomic_migration_is_recorded_before_it_runs(sidecar):
+    # Killed half-way, it leaves committed work that only its record tells of.
+    history = History(new_run(), sidecar, "default")
+    history.begin()
+    started(history, "0001_quick")
+    started(history, "0002_non_atomic", atomic=False)
+    assert recorded("0002_non_atomic") == Status.RUNNING
+    assert recorded("0001_quick") == Status.RUNNING  # written with it
+    history.close()
 
 
 def test_nothing_is_written_while_held_nor_after_the_run_closes(sidecar):
