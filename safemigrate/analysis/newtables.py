@@ -26,7 +26,7 @@ from safemigrate.declarations import Reach
 #: Django's operations whose SQL touches only their own model's table (and, through a
 #: relation, the related one's). RunSQL, AlterModelTable and every third-party operation
 #: are judged by their SQL.
-_ON_OWN_TABLE = (
+ON_OWN_TABLE = (
     ops.AddConstraint,
     ops.AddField,
     ops.AddIndex,
@@ -65,7 +65,7 @@ def only_new_tables(migration: Migration, state: ProjectState, created: set[str]
             new.add(tables[key])
             fields = [field for _, field in operation.fields]
         else:
-            key = (app_label, _model_name(operation))
+            key = (app_label, model_name(operation))
             if tables.get(key) not in new:
                 return False
             if isinstance(operation, ops.AlterField) and not _referred_to_only_by(
@@ -82,13 +82,14 @@ def _reach(operation: Any) -> Reach | None:
     """How far ``operation`` reaches: known for Django's own, declared by others, or None."""
     if isinstance(operation, ops.RunPython):
         return Reach.ROWS
-    if type(operation) in _ON_OWN_TABLE:
+    if type(operation) in ON_OWN_TABLE:
         return Reach.OWN_TABLE
     declared = getattr(operation, "reach", None)
     return declared if isinstance(declared, Reach) else None
 
 
-def _model_name(operation: Any) -> str:
+def model_name(operation: Any) -> str:
+    """The model an operation works on: its ``model_name``, or a model operation's ``name``."""
     name = getattr(operation, "model_name", None) or getattr(operation, "name", "")
     return str(name).lower()
 
@@ -101,7 +102,7 @@ def _fields(operation: Any, model: Any) -> list[Any]:
     """
     known = dict(model.fields) if model is not None else {}
     carried = getattr(operation, "field", None)
-    if type(operation) not in _ON_OWN_TABLE:
+    if type(operation) not in ON_OWN_TABLE:
         return [*known.values(), *([carried] if carried is not None else [])]
     if isinstance(operation, ops.DeleteModel):
         return list(known.values())

@@ -20,25 +20,16 @@ from django.db.migrations import Migration
 from django.db.migrations import operations as ops
 from django.db.migrations.state import ProjectState
 
+from safemigrate.analysis.newtables import ON_OWN_TABLE, model_name
 from safemigrate.declarations import Reach
 
 ModelKey = tuple[str, str]
 
-#: Django's operations whose SQL needs only their model and the models it refers to.
+#: Of Django's operations whose SQL touches only their own table (``newtables``), those whose
+#: SQL needs only their model and the models it refers to: a changed or renamed field, or a
+#: deleted model, reaches the models that refer to theirs.
 _ON_OWN_MODEL = (
-    ops.AddConstraint,
-    ops.AddField,
-    ops.AddIndex,
-    ops.AlterIndexTogether,
-    ops.AlterModelManagers,
-    ops.AlterModelOptions,
-    ops.AlterOrderWithRespectTo,
-    ops.AlterUniqueTogether,
-    ops.CreateModel,
-    ops.RemoveConstraint,
-    ops.RemoveField,
-    ops.RemoveIndex,
-    ops.RenameIndex,
+    *(op for op in ON_OWN_TABLE if op not in (ops.AlterField, ops.RenameField, ops.DeleteModel)),
     ops.RunPython,
 )
 
@@ -51,7 +42,7 @@ def scoped_state(migration: Migration, state: ProjectState) -> ProjectState | No
     """
     if not all(_on_own_model(operation) for operation in migration.operations):
         return None
-    seeds = [(migration.app_label, _model_name(operation)) for operation in migration.operations]
+    seeds = [(migration.app_label, model_name(operation)) for operation in migration.operations]
     carried = [field for operation in migration.operations for field in _carried(operation)]
     keys = _referred_closure(state, [*seeds, *_targets(carried, migration.app_label)])
     if keys is None or len(keys) == len(state.models):
@@ -74,11 +65,6 @@ def _on_own_model(operation: Any) -> bool:
     if type(operation) in _ON_OWN_MODEL:
         return True
     return getattr(operation, "reach", None) in (Reach.OWN_TABLE, Reach.ROWS)
-
-
-def _model_name(operation: Any) -> str:
-    name = getattr(operation, "model_name", None) or getattr(operation, "name", "")
-    return str(name).lower()
 
 
 def _carried(operation: Any) -> list[Any]:
