@@ -10,20 +10,13 @@ migrate's does), and dependencies across apps (contenttypes, auth, easy_thumbnai
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from django.db import connection
 
-from tests.test_command import _database_url as database_url
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.realapps.probe import run_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -46,24 +39,12 @@ def databases() -> Iterator[tuple[str, str]]:
 @pytest.fixture
 def histories(databases: tuple[str, str]) -> list[dict]:
     safe, plain = databases
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "tests.realapps.settings",
-        "REAL_SAFE_DATABASE": safe,
-        "REAL_PLAIN_DATABASE": plain,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.realapps.compare"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    return run_json(
+        "tests.realapps.compare",
+        "tests.realapps.settings",
+        REAL_SAFE_DATABASE=safe,
+        REAL_PLAIN_DATABASE=plain,
     )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_real_histories_forwards_and_back_as_migrate_does(histories):

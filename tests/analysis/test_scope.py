@@ -3,44 +3,20 @@ the whole state, on every migration of real histories that is collected that way
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection, migrations, models
 from django.db.migrations.state import ModelState, ProjectState
 
 from safemigrate.analysis.collect import collect
 from safemigrate.analysis.scope import scoped_state
-from tests.test_command import _database_url as database_url
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.realapps.probe import run_json
 
 
 def probe(settings: str) -> dict:
     name = connection.settings_dict["NAME"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": settings,
-        "REAL_SAFE_DATABASE": name,
-        "REAL_PLAIN_DATABASE": name,
-        "EXAMPLE_DATABASE": name,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.analysis.scope_probe"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+    databases = ("REAL_SAFE_DATABASE", "REAL_PLAIN_DATABASE", "EXAMPLE_DATABASE")
+    found: dict = run_json("tests.analysis.scope_probe", settings, **dict.fromkeys(databases, name))
+    return found
 
 
 @pytest.mark.slow
