@@ -59,17 +59,28 @@ def collect(
     the part of the state the migration needs when that is enough (``scope``): an operation
     that fails there is collected again from the whole state.
     """
+    catalog = catalog or PlanCatalog(connection, live=None)
     scoped = scoped_state(migration, state)
     if scoped is not None:
-        collected, _ = collect(connection, migration, scoped, backwards=backwards, catalog=catalog)
+        collected, _ = _collect_from(connection, migration, scoped, backwards, catalog)
         if not any(item.error for item in collected):
             return collected, advanced(migration, state)
+    return _collect_from(connection, migration, state, backwards, catalog)
+
+
+def _collect_from(
+    connection: BaseDatabaseWrapper,
+    migration: Migration,
+    state: ProjectState,
+    backwards: bool,
+    catalog: PlanCatalog,
+) -> tuple[list[CollectedOperation], ProjectState]:
+    """``collect()`` from ``state`` as it is given, the whole or a part."""
     _render(migration, state)
     steps, failed = _forward_steps(migration, state)
     after = steps[-1][3] if steps else state
     if backwards:
         steps = [(i, op, after, before) for i, op, before, after in reversed(steps)]
-    catalog = catalog or PlanCatalog(connection, live=None)
     editor = connection.schema_editor(collect_sql=True, atomic=False)
     with editor, catalog.answering(editor):
         collected = [_collect_one(editor, migration, step, backwards, catalog) for step in steps]

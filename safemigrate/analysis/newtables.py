@@ -20,7 +20,7 @@ from django.db.migrations import Migration
 from django.db.migrations import operations as ops
 from django.db.migrations.state import ProjectState
 
-from safemigrate.analysis.state import table_of
+from safemigrate.analysis.state import model_key, table_of
 from safemigrate.declarations import Reach
 
 #: Django's operations whose SQL touches only their own model's table (and, through a
@@ -122,8 +122,7 @@ def _referred_to_only_by(
             remote = getattr(field, "remote_field", None)
             if remote is None or not isinstance(remote.model, str):
                 continue
-            label, _, name = remote.model.rpartition(".")
-            target = (label or other_key[0], name.lower()) if name != "self" else other_key
+            target = other_key if remote.model == "self" else model_key(remote.model, other_key[0])
             if target == key and tables.get(other_key) not in new:
                 return False
     return True
@@ -143,5 +142,4 @@ def _relates_within(
         return False
     if remote.model == "self":
         return True
-    label, _, name = remote.model.rpartition(".")
-    return tables.get((label or app_label, name.lower())) in new
+    return tables.get(model_key(remote.model, app_label)) in new

@@ -21,6 +21,7 @@ from django.db.migrations import operations as ops
 from django.db.migrations.state import ProjectState
 
 from safemigrate.analysis.newtables import ON_OWN_TABLE, model_name
+from safemigrate.analysis.state import model_key, unrendered
 from safemigrate.declarations import Reach
 
 ModelKey = tuple[str, str]
@@ -53,10 +54,7 @@ def scoped_state(migration: Migration, state: ProjectState) -> ProjectState | No
 
 def advanced(migration: Migration, state: ProjectState) -> ProjectState:
     """Return the whole state after ``migration``, unrendered (``state`` is not changed)."""
-    after = ProjectState(
-        models={key: model.clone() for key, model in state.models.items()},
-        real_apps=state.real_apps,
-    )
+    after = unrendered(state)
     migration.mutate_state(after, preserve=False)
     return after
 
@@ -91,7 +89,7 @@ def _referred_closure(
             continue  # created by the migration itself, or a model of an unmigrated app
         keep.add(key)
         todo.extend(_targets(model.fields.values(), key[0], key))
-        todo.extend(_label_key(base, key[0]) for base in model.bases if isinstance(base, str))
+        todo.extend(model_key(base, key[0]) for base in model.bases if isinstance(base, str))
     return keep
 
 
@@ -109,12 +107,6 @@ def _targets(
                 if own is not None:
                     yield own
             elif isinstance(target, str):
-                yield _label_key(target, app_label)
+                yield model_key(target, app_label)
             elif target is not None:
                 yield None
-
-
-def _label_key(label: str, app_label: str) -> ModelKey:
-    """``"app.Model"`` (or ``"Model"`` in ``app_label``) as a state's model key."""
-    app, _, name = label.rpartition(".")
-    return (app or app_label, name.lower())

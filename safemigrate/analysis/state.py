@@ -18,6 +18,23 @@ def table_of(model: ModelState) -> str:
     return str(model.options.get("db_table") or f"{model.app_label}_{model.name_lower}")
 
 
+def model_key(label: str, app_label: str) -> tuple[str, str]:
+    """A relation's ``"app.Model"`` (or ``"Model"`` of ``app_label``) as a state's model key."""
+    app, _, name = label.rpartition(".")
+    return (app or app_label, name.lower())
+
+
+def unrendered(state: ProjectState) -> ProjectState:
+    """Copy ``state`` without its rendered models: changing a copy made so renders nothing.
+
+    A rendered state renders again the models each operation changes, which a state moved
+    past migrations only to reach a later one never needs: across the real apps' skipped
+    histories that cost more than half the pre-run analysis (0.5 s of 0.76 s).
+    """
+    models = {key: model.clone() for key, model in state.models.items()}
+    return ProjectState(models=models, real_apps=state.real_apps)
+
+
 def knows(state: ProjectState, table: str, column: str | None = None) -> bool:
     """Whether ``state`` has a model on ``table`` (with a field on ``column``, if given)."""
     for model in state.models.values():
