@@ -1,7 +1,9 @@
 """System checks for ``settings.SAFEMIGRATE``, one stable id per setting.
 
 Each check reads the setting through ``safemigrate.conf``, the same code the command uses,
-so the checks and the runtime cannot disagree about what is valid.
+so the checks and the runtime cannot disagree about what is valid. The checks of the
+expand/contract transitions import the operations only when a migration uses them: every
+``migrate`` and ``runserver`` runs these checks (see ``safemigrate.ondisk``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db.migrations.loader import MigrationLoader
 from safemigrate.compat import tasks_framework_error
 from safemigrate.conf import DEFAULTS, conf
 from safemigrate.exceptions import ConfigurationError
-from safemigrate.operations import transitions
+from safemigrate.ondisk import uses_safemigrate_operations
 
 DOCS = "See docs/settings.md."
 
@@ -267,7 +269,11 @@ def check_leftover_sync_triggers(
 ) -> Sequence[CheckMessage]:
     """A sync trigger still there after its contract (or type change) was applied."""
     messages: list[CheckMessage] = []
-    for alias in databases or ():
+    if not databases or not uses_safemigrate_operations():
+        return messages
+    from safemigrate.operations import transitions
+
+    for alias in databases:
         connection = connections[alias]
         if connection.vendor != "postgresql":
             continue
@@ -295,6 +301,10 @@ def check_contracts_have_expands(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> Sequence[CheckMessage]:
     """A ``FinishRenameField`` whose ``RenameFieldSafely`` is not before it in the graph."""
+    if not uses_safemigrate_operations():
+        return []
+    from safemigrate.operations import transitions
+
     try:
         loader = MigrationLoader(None, ignore_no_migrations=True)
         orphans = transitions.contracts_without_expand(loader)

@@ -37,8 +37,9 @@ ALLOWED: dict[str, set[str]] = {
     "recovery": FOUNDATION | {"guard", "analysis", "backfill"},
     "rehearsal": FOUNDATION | {"analysis", "review"},
     "admin": FOUNDATION | {"review", "backfill"},
-    "checks": FOUNDATION | {"operations"},
-    "apps": {"checks", "deploy", "operations"},
+    "ondisk": set(),
+    "checks": FOUNDATION | {"operations", "ondisk"},
+    "apps": {"checks", "deploy", "operations", "ondisk"},
     "management": FOUNDATION
     | {"guard", "deploy", "analysis", "backfill", "operations", "review", "recovery", "rehearsal"},
 }

@@ -1,7 +1,9 @@
 """The backfills in the admin: their progress, and pause, resume and cancel as actions.
 
 The actions only record a request; the process running the backfill honours it between two
-batches, as it does for ``safemigrate --backfill-pause`` and its siblings.
+batches, as it does for ``safemigrate --backfill-pause`` and its siblings. The backfill's
+control (and its engine) is imported by the actions: Django's admin imports this module in
+every process that starts.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from safemigrate.admin.readonly import NoEditing
-from safemigrate.backfill import control
 from safemigrate.exceptions import SafemigrateError
 from safemigrate.models import BackfillRequest, BackfillState
 
@@ -44,6 +45,8 @@ class BackfillStateAdmin(NoEditing, admin.ModelAdmin):  # type: ignore[type-arg]
     def _request(
         self, request: HttpRequest, queryset: Any, action: BackfillRequest | None, verb: str
     ) -> None:
+        from safemigrate.backfill import control
+
         for state in queryset:
             try:
                 control.request(state._state.db or "default", state.name, action)

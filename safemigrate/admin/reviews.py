@@ -3,11 +3,15 @@ with a tickable checklist, notes and the approve button.
 
 Every page goes through ``admin_site.admin_view`` (staff only, CSRF-protected). Ticking and
 notes need ``change_review``; approving and revoking need ``safemigrate.approve``.
+
+The plan's inspection and the runbook are imported by the views that show them: Django's
+admin imports this module in every process that starts, ``migrate`` included, and they
+bring the whole analysis with them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -24,8 +28,9 @@ from safemigrate.admin.pages import page_context
 from safemigrate.conf import conf
 from safemigrate.models import Review
 from safemigrate.review import reviews
-from safemigrate.review.inspection import MigrationInfo, fingerprint, inspect_plan
-from safemigrate.review.runbook import build_runbook, runbook_from
+
+if TYPE_CHECKING:
+    from safemigrate.review.inspection import MigrationInfo
 
 
 class ApprovalFilter(admin.SimpleListFilter):
@@ -64,6 +69,8 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Approve selected migrations", permissions=["approve"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        from safemigrate.review.inspection import fingerprint
+
         steps = _migrations_by_key()
         for review in queryset:
             migration = steps.get((review.app_label, review.name))
@@ -89,6 +96,9 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         """List the migrations the next run would apply, their approval and their runbook."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        from safemigrate.review.inspection import inspect_plan
+        from safemigrate.review.runbook import runbook_from
+
         connection = connections["default"]
         info = inspect_plan(connection)
         book = runbook_from(info, connection, conf.checklist)
@@ -126,6 +136,8 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
     def _post(self, request: HttpRequest, review: Review) -> HttpResponse:
+        from safemigrate.review.inspection import fingerprint
+
         action = request.POST.get("action", "save")
         if action in ("approve", "revoke"):
             migration = _migrations_by_key().get((review.app_label, review.name))
@@ -148,6 +160,9 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return HttpResponseRedirect(request.path)
 
     def _context(self, request: HttpRequest, review: Review) -> dict[str, Any]:
+        from safemigrate.review.inspection import fingerprint
+        from safemigrate.review.runbook import build_runbook
+
         ticks = {t.item: t for t in review.ticks.select_related("ticked_by")}
         connection = connections["default"]
         loader = MigrationLoader(connection, ignore_no_migrations=True)
