@@ -396,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     database = common.bench_database(args.database)
     server = database.server_version()
+    for root in {command.root for command in args.commands}:
+        common.compile_checkout(root)
     print(f"timing {args.runs} runs of each command on database {database.name}")
     histories = []
     for label, settings in args.history_settings.items():
