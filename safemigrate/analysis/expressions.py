@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pglast import ast, visitors
+from pglast import ast
 from pglast.enums import BoolExprType, NullTestType
 
 #: Functions PostgreSQL evaluates per row: a default using one rewrites the table.
@@ -28,6 +28,8 @@ def is_volatile(default: Any) -> bool:
     """Whether a column default calls a function PostgreSQL evaluates per row."""
     if default is None or default.raw_expr is None:
         return False
+    from pglast import visitors  # its SQL printers take 20 ms to import; most runs need none
+
     names: list[str] = []
 
     class _Calls(visitors.Visitor):

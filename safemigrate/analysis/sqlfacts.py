@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast, visitors
+from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from safemigrate.analysis.expressions import is_volatile, not_null_columns
@@ -19,7 +19,7 @@ from safemigrate.analysis.swaps import swapped
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.statements import StatementInfo, parse
 from safemigrate.postgres.tree_names import relation_from_names, relation_name
-from safemigrate.postgres.types import is_safe_type_change, type_name, type_sql
+from safemigrate.postgres.types import is_safe_type_change, type_name
 
 _AT = AlterTableType
 _C = ConstrType
@@ -48,13 +48,13 @@ class SchemaMemory:
     """What the plan has established so far, which later statements depend on.
 
     ``column_types`` comes from Django's project state (so ALTER TYPE can tell a widening
-    from a rewrite); the NOT NULL bookkeeping recognises the safe pattern of a validated
-    ``CHECK (col IS NOT NULL)`` before ``SET NOT NULL`` (PostgreSQL 12+ then skips the scan),
-    whether the plan's own SQL validated it or ``proves`` finds it in Django's state or the
-    live catalog.
+    from a rewrite), as SQL, or from the plan's own statements, as their parsed type; the
+    NOT NULL bookkeeping recognises the safe pattern of a validated ``CHECK (col IS NOT
+    NULL)`` before ``SET NOT NULL`` (PostgreSQL 12+ then skips the scan), whether the plan's
+    own SQL validated it or ``proves`` finds it in Django's state or the live catalog.
     """
 
-    column_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    column_types: dict[tuple[str, str], str | ast.TypeName] = field(default_factory=dict)
     resolve: Callable[[str, str], str | None] | None = None
     references: Callable[[str, str], str | None] | None = None
     proves: Callable[[str, str], bool] | None = None
@@ -63,8 +63,8 @@ class SchemaMemory:
     #: Constraints added NOT VALID by the migration being read (reset for each migration).
     added_not_valid: set[str] = field(default_factory=set)
 
-    def column_type(self, table: str, column: str) -> str | None:
-        """Return the column's type as SQL, from the plan so far or Django's state."""
+    def column_type(self, table: str, column: str) -> str | ast.TypeName | None:
+        """Return the column's type, from the plan so far or (as SQL) Django's state."""
         known = self.column_types.get((table, column))
         if known is None and self.resolve is not None:
             known = self.resolve(table, column)
@@ -130,7 +130,7 @@ def _add_column(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemor
     column = cmd.def_
     constraints = {int(c.contype): c for c in column.constraints or ()}
     name = type_name(column.typeName)
-    memory.column_types[(table, str(column.colname))] = type_sql(column.typeName)
+    memory.column_types[(table, str(column.colname))] = column.typeName
     _hygiene(name, table, found)
     default = constraints.get(_C.CONSTR_DEFAULT)
     if name in _SERIAL_TYPES or _C.CONSTR_IDENTITY in constraints or is_volatile(default):
@@ -152,7 +152,7 @@ def _alter_type(table: str, cmd: Any, found: StatementFacts, memory: SchemaMemor
     new = cmd.def_.typeName
     _hygiene(type_name(new), table, found)
     old = memory.column_type(table, column)
-    memory.column_types[(table, column)] = type_sql(new)
+    memory.column_types[(table, column)] = new
     # PostgreSQL rebuilds a foreign key on the column, locking its referenced table too.
     referenced = memory.references(table, column) if memory.references else None
     if referenced:
@@ -232,10 +232,10 @@ def _create_table(node: Any, found: StatementFacts, memory: SchemaMemory) -> Non
     table = relation_name(node.relation)
     keys = _primary_key_columns(node)
     for element in node.tableElts or ():
-        if not isinstance(element, ast.ColumnDef):
-            continue
+        if not isinstance(element, ast.ColumnDef) or element.typeName is None:
+            continue  # a typed table's (OF type) options for a column name no type
         name = type_name(element.typeName)
-        memory.column_types[(table, str(element.colname))] = type_sql(element.typeName)
+        memory.column_types[(table, str(element.colname))] = element.typeName
         _hygiene(name, table, found)
         inline_pk = any(c.contype == _C.CONSTR_PRIMARY for c in element.constraints or ())
         if (inline_pk or element.colname in keys) and name in _SMALL_KEY_TYPES:
@@ -299,6 +299,8 @@ def _dml(node: Any, found: StatementFacts, memory: SchemaMemory) -> None:
 
 def _is_batched(node: Any) -> bool:
     """A statement that picks its rows through a ``LIMIT`` sub-select is one batch."""
+    from pglast import visitors  # its SQL printers take 20 ms to import; most runs need none
+
     limits: list[Any] = []
 
     class _Limits(visitors.Visitor):

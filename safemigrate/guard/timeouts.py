@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.migrations import Migration
@@ -106,6 +106,11 @@ class PolicyResolver:
     concurrent_statement_timeout_ms: int
     #: ``RETRY_LOCK_TIMEOUTS``: the retries' lock timeouts; empty doubles each time.
     retry_lock_timeouts_ms: tuple[int, ...] = ()
+    #: Each statement's policy, by what decides it: a run asks once per statement, for a few
+    #: distinct answers.
+    _statement_policies: dict[tuple[Overrides, frozenset[str], bool], Policy] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_settings(cls) -> PolicyResolver:
@@ -140,7 +145,7 @@ class PolicyResolver:
         else:
             rung = first * 2**steps
         timeout = min(policy.lock_timeout_ceiling_ms, max(first, rung, at_least_ms))
-        return replace(policy, lock_timeout_ms=timeout)
+        return policy if timeout == first else replace(policy, lock_timeout_ms=timeout)
 
     def for_migration(self, overrides: Overrides) -> Policy:
         """Return the limits a migration starts with, before any table policy."""
@@ -149,9 +154,18 @@ class PolicyResolver:
     def for_statement(self, overrides: Overrides, statements: Iterable[StatementInfo]) -> Policy:
         """Return the limits for one statement: table policies, then overrides on top."""
         statements = tuple(statements)
-        tables = {lock.name for info in statements for lock in info.locks}
+        tables = frozenset(
+            lock.name for info in statements for lock in info.locks if lock.name in self.tables
+        )
+        key = (overrides, tables, any(info.concurrently for info in statements))
+        policy = self._statement_policies.get(key)
+        if policy is None:
+            policy = self._statement_policies[key] = self._resolve(*key)
+        return policy
+
+    def _resolve(self, overrides: Overrides, tables: frozenset[str], concurrently: bool) -> Policy:
         policy = _apply(_apply(self.defaults, self._table_overrides(tables)), overrides)
-        if any(info.concurrently for info in statements):
+        if concurrently:
             return replace(
                 policy,
                 lock_timeout_ms=0,
@@ -159,9 +173,9 @@ class PolicyResolver:
             )
         return policy
 
-    def _table_overrides(self, tables: set[str]) -> Overrides:
+    def _table_overrides(self, tables: frozenset[str]) -> Overrides:
         """Combine the policies of every table a statement touches: the strictest wins."""
-        policies = [self.tables[table] for table in tables if table in self.tables]
+        policies = [self.tables[table] for table in tables]
         lock = [p.lock_timeout_ms for p in policies if p.lock_timeout_ms is not None]
         stmt = [p.statement_timeout_ms for p in policies if p.statement_timeout_ms is not None]
         retries = [p.retries for p in policies if p.retries is not None]

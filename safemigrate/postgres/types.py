@@ -14,7 +14,6 @@ from typing import Any
 
 import pglast
 from pglast import ast
-from pglast.stream import RawStream
 
 #: Changes of type name that never rewrite, provided the limits grow (checked below).
 _COMPATIBLE = {
@@ -34,11 +33,6 @@ def type_name(type_node: Any) -> str:
     return str(type_node.names[-1].sval).lower()
 
 
-def type_sql(type_node: Any) -> str:
-    """Return the type as SQL, e.g. ``pg_catalog.varchar(20)``."""
-    return str(RawStream()(type_node))
-
-
 def _arrays(type_node: Any) -> int:
     return len(type_node.arrayBounds or ())
 
@@ -49,7 +43,7 @@ def _modifiers(type_node: Any) -> tuple[int, ...]:
 
 @functools.lru_cache(maxsize=512)
 def parse_type(sql: str) -> Any:
-    """Parse a type written as SQL (as Django's ``db_type`` or ``type_sql`` gives it)."""
+    """Parse a type written as SQL (as Django's ``db_type`` gives it)."""
     try:
         select = pglast.parse_sql(f"SELECT NULL::{sql}")[0].stmt
     except pglast.parser.ParseError:
@@ -58,9 +52,10 @@ def parse_type(sql: str) -> Any:
     return cast.typeName if isinstance(cast, ast.TypeCast) else None
 
 
-def is_safe_type_change(old_sql: str, new: Any) -> bool:
-    """Return whether changing a column from ``old_sql`` to ``new`` avoids a rewrite."""
-    old = parse_type(old_sql)
+def is_safe_type_change(old_type: str | ast.TypeName, new: Any) -> bool:
+    """Return whether changing a column from ``old_type`` (SQL, or a statement's parsed type)
+    to ``new`` avoids a rewrite."""
+    old = parse_type(old_type) if isinstance(old_type, str) else old_type
     if old is None:
         return False
     names = (type_name(old), type_name(new))

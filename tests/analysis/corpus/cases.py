@@ -199,6 +199,24 @@ CASES: tuple[Case, ...] = (
         False,
     ),
     Case(
+        "widen_a_column_the_plan_added_sql",
+        [
+            sql(f"ALTER TABLE {ORDER} ADD COLUMN ref varchar(8)"),
+            sql(f"ALTER TABLE {ORDER} ALTER COLUMN ref TYPE varchar(20)"),
+        ],
+        (),
+        False,
+    ),
+    Case(
+        "narrow_a_column_the_plan_added_sql",
+        [
+            sql(f"ALTER TABLE {ORDER} ADD COLUMN ref varchar(20)"),
+            sql(f"ALTER TABLE {ORDER} ALTER COLUMN ref TYPE varchar(8)"),
+        ],
+        ("SM104",),
+        True,
+    ),
+    Case(
         "widen_numeric",
         [
             migrations.AlterField(
