@@ -217,6 +217,17 @@ CASES: tuple[Case, ...] = (
         True,
     ),
     Case(
+        "typed_table_sql",
+        [
+            sql("CREATE TYPE scenarioapp_pair_type AS (a integer, b text)"),
+            sql(
+                "CREATE TABLE scenarioapp_typed OF scenarioapp_pair_type (a WITH OPTIONS NOT NULL)"
+            ),
+        ],
+        (),
+        False,
+    ),
+    Case(
         "widen_numeric",
         [
             migrations.AlterField(
