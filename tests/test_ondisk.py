@@ -52,6 +52,16 @@ def only_migrations(settings: Any, **modules: str) -> None:
     }
 
 
+def migrations_package(tmp_path: Path, monkeypatch: Any, name: str, source: str) -> str:
+    """Write an importable migrations package ``name`` holding ``0001_initial`` = ``source``."""
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "0001_initial.py").write_text(textwrap.dedent(source))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
 def test_real_apps_start_without_the_operations_or_the_analysis() -> None:
     loaded = loaded_at_startup("tests.realapps.settings")
 
@@ -71,39 +81,34 @@ def test_an_operation_by_its_old_module_path_is_seen(settings: Any) -> None:
 
 
 def test_a_subclass_of_an_operation_is_seen(settings: Any, tmp_path: Path, monkeypatch) -> None:
-    package = tmp_path / "tuned_migrations"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "0001_initial.py").write_text(
-        textwrap.dedent(
-            """
-            from django.db import migrations, models
-            from safemigrate.operations import AddIndexConcurrently
+    tuned = migrations_package(
+        tmp_path,
+        monkeypatch,
+        "tuned_migrations",
+        """
+        from django.db import migrations, models
+        from safemigrate.operations import AddIndexConcurrently
 
-            class TunedIndex(AddIndexConcurrently):
-                pass
+        class TunedIndex(AddIndexConcurrently):
+            pass
 
-            class Migration(migrations.Migration):
-                atomic = False
-                operations = [
-                    migrations.CreateModel("Item", [("id", models.BigAutoField(primary_key=True))]),
-                    TunedIndex("item", models.Index(fields=["id"], name="tuned_idx")),
-                ]
-            """
-        )
+        class Migration(migrations.Migration):
+            atomic = False
+            operations = [
+                migrations.CreateModel("Item", [("id", models.BigAutoField(primary_key=True))]),
+                TunedIndex("item", models.Index(fields=["id"], name="tuned_idx")),
+            ]
+        """,
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    only_migrations(settings, scenarioapp="tuned_migrations")
+    only_migrations(settings, scenarioapp=tuned)
     assert uses_safemigrate_operations()
 
 
 def test_a_migration_file_that_does_not_import_counts_as_using_them(
     settings: Any, tmp_path: Path, monkeypatch
 ) -> None:
-    package = tmp_path / "broken_migrations"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "0001_initial.py").write_text("import no_such_module\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    only_migrations(settings, scenarioapp="broken_migrations")
+    broken = migrations_package(
+        tmp_path, monkeypatch, "broken_migrations", "import no_such_module\n"
+    )
+    only_migrations(settings, scenarioapp=broken)
     assert uses_safemigrate_operations()
