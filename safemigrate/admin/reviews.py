@@ -69,15 +69,13 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Approve selected migrations", permissions=["approve"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
-        from safemigrate.review.inspection import fingerprint
-
         steps = _migrations_by_key()
         for review in queryset:
             migration = steps.get((review.app_label, review.name))
             if migration is None:
                 self.message_user(request, f"{review}: no such migration.", messages.WARNING)
                 continue
-            reviews.approve(review, request.user, fingerprint(migration))
+            reviews.approve(review, request.user, reviews.fingerprint(migration))
             self.message_user(request, f"{review} approved.", messages.SUCCESS)
 
     def get_urls(self) -> list[URLPattern]:
@@ -136,15 +134,13 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
     def _post(self, request: HttpRequest, review: Review) -> HttpResponse:
-        from safemigrate.review.inspection import fingerprint
-
         action = request.POST.get("action", "save")
         if action in ("approve", "revoke"):
             migration = _migrations_by_key().get((review.app_label, review.name))
             if action == "approve" and migration is None:
                 self.message_user(request, "This migration no longer exists.", messages.ERROR)
             elif action == "approve" and migration is not None:
-                reviews.approve(review, request.user, fingerprint(migration))
+                reviews.approve(review, request.user, reviews.fingerprint(migration))
                 self.message_user(request, f"{review} approved.", messages.SUCCESS)
             else:
                 reviews.revoke(review, request.user)
@@ -160,7 +156,6 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return HttpResponseRedirect(request.path)
 
     def _context(self, request: HttpRequest, review: Review) -> dict[str, Any]:
-        from safemigrate.review.inspection import fingerprint
         from safemigrate.review.runbook import build_runbook
 
         ticks = {t.item: t for t in review.ticks.select_related("ticked_by")}
@@ -168,7 +163,7 @@ class ReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         loader = MigrationLoader(connection, ignore_no_migrations=True)
         key = (review.app_label, review.name)
         migration = loader.disk_migrations.get(key)
-        state = reviews.approval_state(review, fingerprint(migration) if migration else "")
+        state = reviews.approval_state(review, reviews.fingerprint(migration) if migration else "")
         pending = migration is not None and key not in (loader.applied_migrations or {})
         # The runbook of migrating up to this migration: what approving it lets run.
         book = build_runbook(connection, *key) if pending else None

@@ -90,7 +90,7 @@ def _time_operations(
     from django.db import connections
     from django.db.migrations.loader import MigrationLoader
 
-    from safemigrate.review.inspection import fingerprint
+    from safemigrate.review.reviews import fingerprint
 
     loader = MigrationLoader(connections[alias], ignore_no_migrations=True, load=False)
     loader.load_disk()

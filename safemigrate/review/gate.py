@@ -25,8 +25,7 @@ from safemigrate.conf import conf
 from safemigrate.exceptions import ApprovalRequired
 from safemigrate.models import Review
 from safemigrate.postgres.tables import relation_exists
-from safemigrate.review.inspection import fingerprint
-from safemigrate.review.reviews import approval_state
+from safemigrate.review.reviews import approval_state, fingerprint
 from safemigrate.review.this_run import analyse_this_run, items_this_run
 from safemigrate.review.window import enforce_window
 

@@ -9,15 +9,10 @@ running code, where a rollback goes back to, and the fingerprint an approval cov
 
 from __future__ import annotations
 
-import hashlib
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.migrations import Migration
 from django.db.migrations.operations.base import Operation
-from django.db.migrations.writer import MigrationWriter
 
 from safemigrate.analysis.lint import judge
 from safemigrate.analysis.plan import PlanItem, Selection
@@ -26,6 +21,7 @@ from safemigrate.deploy.phases import MigrationPhase, migration_phase
 from safemigrate.postgres.locks import LockMode
 from safemigrate.postgres.tables import TableStats
 from safemigrate.review import impact
+from safemigrate.review.reviews import fingerprint
 from safemigrate.review.rollback import applied_leaves, rollback_target
 
 
@@ -119,17 +115,6 @@ def plan_info(report: AnalysisReport) -> PlanInfo:
         for name, stats in op.stats.items()
     }
     return PlanInfo(migrations, dict(sorted(tables.items())), applied_leaves(report.loader))
-
-
-def fingerprint(migration: Migration) -> str:
-    """Return a hash of the migration's source, so an edit after approval is noticed."""
-    module = sys.modules.get(type(migration).__module__)
-    path = getattr(module, "__file__", None)
-    if path and Path(path).is_file():
-        source = Path(path).read_bytes()
-    else:
-        source = MigrationWriter(migration, include_header=False).as_string().encode()
-    return hashlib.sha256(source).hexdigest()
 
 
 def _migration(report: AnalysisReport, item: PlanItem, judged: MigrationReport) -> MigrationInfo:

@@ -1,17 +1,22 @@
 """Reviews: tick checklist items, keep notes, approve. The only history people write.
 
 Approving needs the ``safemigrate.approve`` permission and records the migration's
-fingerprint, so an approval covers exactly the migration that was reviewed.
+fingerprint (a hash of its source, ``fingerprint()``), so an approval covers exactly the
+migration that was reviewed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
 from django.utils import timezone
 
 from safemigrate.conf.checklist import ChecklistItem
@@ -19,6 +24,19 @@ from safemigrate.models import Review, ReviewTick
 from safemigrate.postgres.tables import relation_exists
 
 APPROVE_PERMISSION = "safemigrate.approve"
+
+
+def fingerprint(migration: Migration) -> str:
+    """Return a hash of the migration's source, so an edit after approval is noticed."""
+    module = sys.modules.get(type(migration).__module__)
+    path = getattr(module, "__file__", None)
+    if path and Path(path).is_file():
+        source = Path(path).read_bytes()
+    else:  # a migration built in code: its serialised form stands for its source
+        from django.db.migrations.writer import MigrationWriter
+
+        source = MigrationWriter(migration, include_header=False).as_string().encode()
+    return hashlib.sha256(source).hexdigest()
 
 
 def review_for(app_label: str, name: str) -> Review:

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from safemigrate.checks import check_settings
 from safemigrate.exceptions import ExitCode
 from safemigrate.models import Review
-from safemigrate.review import inspection, reviews
+from safemigrate.review import reviews
 from tests.conftest import columns, run_safemigrate
 
 PENDING_URL = "/admin/safemigrate/review/pending/"
@@ -41,7 +41,7 @@ def approve(app_label: str, name: str) -> Review:
 
     migration = MigrationLoader(connection).disk_migrations[(app_label, name)]
     review = reviews.review_for(app_label, name)
-    reviews.approve(review, make_user("boss", "approve"), inspection.fingerprint(migration))
+    reviews.approve(review, make_user("boss", "approve"), reviews.fingerprint(migration))
     return review
 
 
