@@ -9,7 +9,7 @@ lock timeout on a new table's foreign key): the guard's retry must start from a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -58,6 +58,9 @@ class GuardedExecutor(MigrationExecutor):
         super().__init__(connection, progress_callback)
         self.guarded_run = run
         self.policy = policy
+        #: The migrations this run has applied so far; ``loader.applied_migrations`` keeps
+        #: those applied before it.
+        self.applied_in_run: set[tuple[str, str]] = set()
 
     def migration_plan(
         self,
@@ -100,29 +103,47 @@ class GuardedExecutor(MigrationExecutor):
         if self.policy is not None and not fake:
             self.policy.before_apply(migration)
         apply = super().apply_migration
+        states = self._attempt_states(state)
 
         def attempt() -> ProjectState:
             with closing_abandoned_atomics(self.connection):
-                return apply(_for_attempt(state, migration), migration, fake, fake_initial)
+                return apply(next(states), migration, fake, fake_initial)
 
-        return self.guarded_run.migrate_one(migration, Direction.FORWARDS, fake, attempt)
+        state = self.guarded_run.migrate_one(migration, Direction.FORWARDS, fake, attempt)
+        self.applied_in_run.add((migration.app_label, migration.name))
+        return state
 
     def unapply_migration(
         self, state: ProjectState, migration: Migration, fake: bool = False
     ) -> ProjectState:
+        """Unapply ``migration``; every attempt starts from ``state``, which
+        ``Migration.unapply()`` copies before it changes anything."""
         unapply = super().unapply_migration
 
         def attempt() -> ProjectState:
             with closing_abandoned_atomics(self.connection):
-                return unapply(_for_attempt(state, migration), migration, fake)
+                return unapply(state, migration, fake)
 
         return self.guarded_run.migrate_one(migration, Direction.BACKWARDS, fake, attempt)
 
+    def _attempt_states(self, state: ProjectState) -> Iterator[ProjectState]:
+        """Each attempt's starting state: ``state`` for the first, rebuilt for each retry.
 
-def _for_attempt(state: ProjectState, migration: Migration) -> ProjectState:
-    """Give each attempt of an atomic migration its own copy of the state.
+        ``Migration.apply()`` changes the state it is given as it goes, so an attempt that
+        failed half-way leaves it with part of the migration in it. A retry is rare:
+        rebuilding the state then costs less than copying it before every migration did.
+        """
+        yield state
+        while True:
+            yield self._state_so_far()
 
-    ``Migration.apply()`` changes the state it is given as it goes; an attempt that fails
-    half-way must not leave the next attempt a state with half the operations in it.
-    """
-    return state.clone() if migration.atomic else state
+    def _state_so_far(self) -> ProjectState:
+        """Build the state ``migrate`` would give the next migration of this run: every
+        migration applied before the run or in it, in the order of the full plan, rendered."""
+        applied = set(self.loader.applied_migrations) | self.applied_in_run
+        state = ProjectState(real_apps=self.loader.unmigrated_apps)
+        for planned, _ in self.migration_plan(self.loader.graph.leaf_nodes(), clean_start=True):
+            if (planned.app_label, planned.name) in applied:
+                planned.mutate_state(state, preserve=False)
+        state.apps  # noqa: B018 -- renders the models, as migrate does before a migration
+        return state

@@ -131,6 +131,44 @@ def test_a_long_blocker_is_not_outwaited_by_longer_attempts(scenario, blocker: B
     assert "with lock timeout 100ms" in output.out
 
 
+def test_a_retry_starts_from_the_state_before_the_migration(
+    scenario, blocker: Blocker, settings
+):
+    # 0003 renames a field of one table, then meets the lock on another: its retry must not
+    # see the rename already in the state ("no field named name"), and 0004 must see it.
+    settings.SAFEMIGRATE = NO_PREFLIGHT
+    scenario("retrystate")
+    run_safemigrate("scenarioapp", "0001")
+    blocker.hold("SELECT * FROM scenarioapp_tag").release_after(1.0)
+
+    run_safemigrate("scenarioapp", lock_timeout="100ms", retries=100)
+
+    assert {"id", "title"} == columns("scenarioapp_item")
+    assert "note" in columns("scenarioapp_tag")
+    assert migration_run("0003_rename_then_tag").attempts.count() >= 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT character_maximum_length FROM information_schema.columns "
+            "WHERE table_name = 'scenarioapp_item' AND column_name = 'title'"
+        )
+        assert cursor.fetchone() == (200,)
+
+
+def test_a_retry_of_a_rollback_starts_from_the_same_state(scenario, blocker: Blocker, settings):
+    settings.SAFEMIGRATE = NO_PREFLIGHT
+    scenario("retrystate")
+    run_safemigrate("scenarioapp")
+    blocker.hold("SELECT * FROM scenarioapp_tag").release_after(1.0)
+
+    run_safemigrate("scenarioapp", "0002", lock_timeout="100ms", retries=100)
+
+    assert {"id", "name"} == columns("scenarioapp_item")
+    assert "note" not in columns("scenarioapp_tag")
+    unapplied = MigrationRun.objects.filter(name="0003_rename_then_tag").latest("pk")
+    assert unapplied.attempts.count() >= 2
+    assert unapplied.status == Status.SUCCEEDED
+
+
 def test_statement_timeout_fails_without_retrying(scenario, settings):
     scenario("slow")
     with pytest.raises(CommandError) as raised:
