@@ -129,9 +129,10 @@ def bench_database(name: str) -> BenchDatabase:
     return database
 
 
-def django_args(command: str, *args: str, settings: str) -> list[str]:
-    """Return the argv that runs ``command`` as ``python -m django`` with ``settings``."""
-    return [sys.executable, "-m", "django", command, *args, f"--settings={settings}"]
+def django_args(command: str, *args: str, settings: str, module: str = "django") -> list[str]:
+    """Return the argv that runs ``command`` as ``python -m django`` (or ``module``) with
+    ``settings``."""
+    return [sys.executable, "-m", module, command, *args, f"--settings={settings}"]
 
 
 @dataclass(frozen=True)
@@ -171,12 +172,14 @@ def run_django(
     timeout: float = 600,
     check: bool = True,
     cwd: Path = ROOT,
+    module: str = "django",
 ) -> Finished:
     """Run a Django command to completion and time it from launch to exit.
 
-    ``cwd`` is where it runs, and so which checkout's packages it imports first.
+    ``cwd`` is where it runs, and so which checkout's packages it imports first; ``module``
+    what runs it (``python -m django`` by default).
     """
-    argv = django_args(command, *args, settings=settings)
+    argv = django_args(command, *args, settings=settings, module=module)
     started = time.perf_counter()
     cpu_before = _children_cpu()
     result = subprocess.run(

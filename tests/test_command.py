@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -61,6 +62,15 @@ def test_targets_forwards_and_backwards(scenario):
     assert backwards.status == Status.SUCCEEDED
     run_safemigrate("scenarioapp", "zero")
     assert "scenarioapp_item" not in connection.introspection.table_names()
+
+
+def test_call_command_leaves_the_garbage_collector_as_it_was(scenario):
+    # From the command line, safemigrate freezes start-up's objects for the rest of the
+    # process; a process that goes on after call_command must keep collecting them.
+    scenario("basic")
+    frozen = gc.get_freeze_count()
+    run_safemigrate("scenarioapp")
+    assert gc.get_freeze_count() == frozen
 
 
 def test_fake_records_the_migration_without_running_it(scenario):

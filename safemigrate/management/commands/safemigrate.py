@@ -8,6 +8,7 @@ a ``CommandError`` with the error's exit code.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -61,6 +62,19 @@ class Command(migrate.Command):
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         safemigrate_options.add_arguments(parser)
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """Run from the command line, with what start-up made out of the collector's way.
+
+        Django's start-up leaves about 100,000 objects (modules, models, settings) that live
+        as long as the process. The cyclic garbage collector walks them all in each full
+        collection, during the run and again at exit: about a tenth of the CPU time of a run
+        of quick migrations. ``gc.freeze()`` keeps them out of its reach; nothing of it is
+        undone because the process ends when this returns. ``call_command`` (a process that
+        goes on) does not come this way.
+        """
+        gc.freeze()
+        super().run_from_argv(argv)
 
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
