@@ -14,6 +14,11 @@ Two measurements, each against plain ``migrate`` in the same run:
   ``ADD COLUMN``), the run that applies it. Reported: the seconds safemigrate adds (median of
   the per-run differences; target: at most 0.1 s).
 
+Besides ``migrate`` and ``safemigrate``, each measurement times ``migrate`` run as
+``safemigrate`` runs from the command line, with start-up's objects frozen out of the garbage
+collector's way (``bench/frozen_migrate.py``): against it, the report gives the cost of
+safemigrate's own work apart from that gain.
+
     python bench/overhead.py            # 7 runs of each
     python bench/overhead.py --runs 15  # steadier medians
 
