@@ -131,9 +131,7 @@ def test_a_long_blocker_is_not_outwaited_by_longer_attempts(scenario, blocker: B
     assert "with lock timeout 100ms" in output.out
 
 
-def test_a_retry_starts_from_the_state_before_the_migration(
-    scenario, blocker: Blocker, settings
-):
+def test_a_retry_starts_from_the_state_before_the_migration(scenario, blocker: Blocker, settings):
     # 0003 renames a field of one table, then meets the lock on another: its retry must not
     # see the rename already in the state ("no field named name"), and 0004 must see it.
     settings.SAFEMIGRATE = NO_PREFLIGHT
