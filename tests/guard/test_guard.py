@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from safemigrate.models import MigrationRun, Outcome, Run, Statement, Status
+from tests import catalog
 from tests.conftest import Blocker, columns, run_safemigrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,12 +145,7 @@ def test_a_retry_starts_from_the_state_before_the_migration(scenario, blocker: B
     assert {"id", "title"} == columns("scenarioapp_item")
     assert "note" in columns("scenarioapp_tag")
     assert migration_run("0003_rename_then_tag").attempts.count() >= 2
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT character_maximum_length FROM information_schema.columns "
-            "WHERE table_name = 'scenarioapp_item' AND column_name = 'title'"
-        )
-        assert cursor.fetchone() == (200,)
+    assert catalog.columns("scenarioapp_item")["title"][0] == "character varying(200)"
 
 
 def test_a_retry_of_a_rollback_starts_from_the_same_state(scenario, blocker: Blocker, settings):
